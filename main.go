@@ -1,0 +1,192 @@
+// Command pktop is "top for packets": a terminal traffic monitor. It shows
+// who is talking (hosts, conversations, ports), which protocols carry the
+// traffic, how packet sizes are distributed and how the rate moves over
+// time, from a live interface or a pcap/pcapng capture (or standard
+// input), redrawn several times a second; or it prints the same counts
+// as a report and exits.
+//
+// The packages: sniff reads and decodes packets (the only importer of
+// gopacket), model counts them and publishes snapshots (standard library
+// only), ui draws the snapshots (tview, tcell, asciigraph; never sniff).
+// This file alone wires them together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pktop/pktop/model"
+	"github.com/pktop/pktop/sniff"
+)
+
+const usage = `pktop: top for packets.
+
+Usage:
+  pktop --demo                        replay the capture built into pktop
+  pktop -r FILE [filter]              replay a pcap/pcapng file (or - for stdin)
+  pktop -r FILE --report json|text    print the final counts and exit
+
+Examples:
+  pktop -r capture.pcap tcp port 443
+  pktop -r capture.pcapng --speed 10
+  ssh host sudo tcpdump -i any -U -w - | pktop -r -
+  pktop -r capture.pcap.gz --report json > counts.json
+
+A filter is a tcpdump expression, as trailing words or with -f; it is
+compiled by tcpdump (which must be installed) and run inside pktop.
+
+Options:
+`
+
+type options struct {
+	read      string
+	demo      bool
+	report    string
+	filter    string
+	speed     float64
+	refresh   time.Duration
+	maxKeys   int
+	count     int
+	top       int
+	noNames   bool
+	noService bool
+}
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func parseFlags(args []string, stderr io.Writer) (*options, int) {
+	o := &options{}
+	fs := flag.NewFlagSet("pktop", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.read, "r", "", "read packets from a pcap or pcapng `file` (plain or gzip; - for standard input)")
+	fs.BoolVar(&o.demo, "demo", false, "replay the capture built into pktop (no file or privileges needed)")
+	fs.StringVar(&o.report, "report", "", "print a `json` or `text` report of the final counts and exit, with no screen")
+	fs.StringVar(&o.filter, "f", "", "tcpdump filter `expression` (or give it as trailing words)")
+	fs.Float64Var(&o.speed, "speed", 1, "replay speed: 1 is the capture's own pace, 10 ten times faster, 0 as fast as it reads")
+	fs.DurationVar(&o.refresh, "refresh", 250*time.Millisecond, "screen refresh `interval`")
+	fs.IntVar(&o.maxKeys, "max-keys", model.DefaultConfig().MaxKeys, "at most this many hosts, conversations and ports each are kept `exactly`; lighter ones fold into an \"other\" row")
+	fs.IntVar(&o.count, "c", 0, "stop after `N` packets")
+	fs.IntVar(&o.top, "top", 10, "rows of each table in a text report")
+	fs.BoolVar(&o.noNames, "n", false, "do not learn host names from DNS answers, TLS SNI and HTTP Host headers")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, 0
+		}
+		return nil, 2
+	}
+	if rest := fs.Args(); len(rest) > 0 {
+		if o.filter != "" {
+			fmt.Fprintln(stderr, "pktop: give the filter either with -f or as trailing words, not both")
+			return nil, 2
+		}
+		o.filter = strings.Join(rest, " ")
+	}
+	switch o.report {
+	case "", "json", "text":
+	default:
+		fmt.Fprintf(stderr, "pktop: --report takes json or text, not %q\n", o.report)
+		return nil, 2
+	}
+	if o.speed < 0 {
+		fmt.Fprintln(stderr, "pktop: --speed must be 0 or more")
+		return nil, 2
+	}
+	if o.read == "" && !o.demo {
+		fmt.Fprint(stderr, "pktop: nothing to read: give -r FILE, or --demo to replay the built-in capture\n\n")
+		fs.Usage()
+		return nil, 2
+	}
+	return o, -1
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	o, code := parseFlags(args, stderr)
+	if o == nil {
+		return code
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+
+	var f *sniff.File
+	var err error
+	if o.demo {
+		f, err = sniff.OpenDemo()
+	} else {
+		f, err = sniff.Open(o.read)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pktop: %v\n", err)
+		return 1
+	}
+	defer f.Close()
+	filter, err := sniff.NewFilter(o.filter, f.LinkType())
+	if err != nil {
+		fmt.Fprintf(stderr, "pktop: %v\n", err)
+		return 2
+	}
+	cfg := model.DefaultConfig()
+	cfg.MaxKeys = o.maxKeys
+	cfg.Service = serviceName
+	ropt := sniff.Options{Filter: filter, LearnNames: !o.noNames, Count: o.count}
+	if o.report != "" {
+		return report(ctx, f, o, cfg, ropt, stdout, stderr)
+	}
+	return screen(ctx, f, o, cfg, ropt, stderr)
+}
+
+// report replays the whole capture as fast as it reads and prints the
+// final counts. A damaged capture still gets its report, with the error,
+// and a non-zero exit status.
+func report(ctx context.Context, f *sniff.File, o *options, cfg model.Config, ropt sniff.Options, stdout, stderr io.Writer) int {
+	ch := make(chan *model.Batch, 16)
+	m := model.New(cfg, time.Hour)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- sniff.Replay(ctx, f, ch, ropt)
+		close(ch)
+	}()
+	agg := m.Run(ctx, ch)
+	rerr := <-errc
+	snap := agg.Snapshot(model.View{Sort: model.SortBytes})
+	rep := model.NewReport(snap, f.Name(), ropt.Filter.String())
+	if rerr != nil {
+		rep.Error = rerr.Error()
+	}
+	var werr error
+	if o.report == "json" {
+		werr = rep.WriteJSON(stdout)
+	} else {
+		werr = rep.WriteText(stdout, o.top)
+	}
+	if werr != nil {
+		fmt.Fprintf(stderr, "pktop: writing the report: %v\n", werr)
+		return 1
+	}
+	if rerr != nil {
+		if errors.Is(rerr, context.Canceled) {
+			fmt.Fprintln(stderr, "pktop: interrupted; the report covers what was read")
+			return 130
+		}
+		fmt.Fprintf(stderr, "pktop: %v\n", rerr)
+		return 1
+	}
+	return 0
+}
+
+// serviceName names a transport port from gopacket's IANA tables (through
+// sniff, the only package that imports gopacket).
+func serviceName(l4 uint8, port uint16) string {
+	return sniff.ServiceName(l4, port)
+}

@@ -1,0 +1,20 @@
+// Package model counts packets and publishes what it counted.
+//
+// It owns every counter of pktop: totals, hosts, conversations, ports,
+// protocols, packet sizes and rates over time. The sniffer hands it
+// packet summaries (Packet) in batches (Batch) over a channel; one
+// goroutine, Model.Run, is the single writer of all counters and
+// publishes immutable Snapshots that the UI and the reports read.
+//
+// Rates come from capture timestamps (Batch.Now), never from the wall
+// clock, so a replay counts the same whatever its speed.
+//
+// Memory is bounded whatever the traffic: each table holds at most
+// Config.MaxKeys keys and folds the lightest into an "other" row when it
+// is full, so totals stay exact and, while the keys fit, every row too.
+//
+// Imports: model depends on the standard library only. It must not
+// import gopacket (that is the sniffer's business, package sniff) nor
+// tview, tcell or asciigraph (the screen's, package ui). The test
+// TestImportBoundaries in the module root enforces this.
+package model

@@ -1,0 +1,262 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Report is the headless report: the final counts of a capture, as
+// printed by --report json.
+type Report struct {
+	Source        string                   `json:"source"`
+	Filter        string                   `json:"filter,omitempty"`
+	Packets       uint64                   `json:"packets"`
+	Bytes         uint64                   `json:"bytes"`
+	CapturedBytes uint64                   `json:"captured_bytes"`
+	First         *time.Time               `json:"first,omitempty"`
+	Last          *time.Time               `json:"last,omitempty"`
+	Duration      float64                  `json:"duration_seconds"`
+	Truncated     uint64                   `json:"truncated"`
+	Undecoded     uint64                   `json:"undecoded"`
+	NonIP         uint64                   `json:"non_ip"`
+	KernelDrops   uint64                   `json:"kernel_drops"`
+	QueueDrops    uint64                   `json:"queue_drops"`
+	Filtered      uint64                   `json:"filtered_out"`
+	PeakBPS       float64                  `json:"peak_bytes_per_second"`
+	Protocols     map[string]ProtoReport   `json:"protocols"`
+	Sizes         []SizeReport             `json:"sizes"`
+	SizesFine     []SizeReport             `json:"sizes_fine"`
+	Hosts         []HostReport             `json:"hosts"`
+	Conversations []ConvReport             `json:"conversations"`
+	Ports         []PortReport             `json:"ports"`
+	Other         map[string]OtherReport   `json:"other,omitempty"`
+	Error         string                   `json:"error,omitempty"`
+}
+
+// ProtoReport is one protocol's counts.
+type ProtoReport struct {
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+	Layer   string `json:"layer"`
+}
+
+// SizeReport is one bucket of a size histogram; Hi is null for the last.
+type SizeReport struct {
+	Lo      int64  `json:"lo"`
+	Hi      *int64 `json:"hi"`
+	Packets uint64 `json:"packets"`
+}
+
+// HostReport is one host's counts.
+type HostReport struct {
+	Addr     string `json:"addr"`
+	Name     string `json:"name,omitempty"`
+	Packets  uint64 `json:"packets"`
+	Bytes    uint64 `json:"bytes"`
+	Sent     Counts `json:"sent"`
+	Received Counts `json:"received"`
+}
+
+// ConvReport is one conversation's counts.
+type ConvReport struct {
+	A       string `json:"a"`
+	B       string `json:"b"`
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+	AToB    Counts `json:"a_to_b"`
+	BToA    Counts `json:"b_to_a"`
+}
+
+// PortReport is one port's counts.
+type PortReport struct {
+	Proto   string `json:"proto"`
+	Port    uint16 `json:"port"`
+	Service string `json:"service,omitempty"`
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+	ToPort  Counts `json:"to_port"`
+	FromPort Counts `json:"from_port"`
+}
+
+// OtherReport sums the keys a full table folded away.
+type OtherReport struct {
+	Keys    uint64 `json:"keys"`
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+}
+
+// L4Name names an IP protocol number.
+func L4Name(n uint8) string {
+	switch n {
+	case 6:
+		return "tcp"
+	case 17:
+		return "udp"
+	case 132:
+		return "sctp"
+	case 136:
+		return "udplite"
+	}
+	return fmt.Sprint(n)
+}
+
+func sizeReports(bs []Bucket) []SizeReport {
+	out := make([]SizeReport, len(bs))
+	for i, b := range bs {
+		out[i] = SizeReport{Lo: b.Lo, Packets: b.Packets}
+		if b.Hi >= 0 {
+			hi := b.Hi
+			out[i].Hi = &hi
+		}
+	}
+	return out
+}
+
+// NewReport builds the report of a snapshot (cut with no row limit).
+func NewReport(s *Snapshot, source, filter string) *Report {
+	r := &Report{
+		Source: source, Filter: filter,
+		Packets: s.Total.Packets, Bytes: s.Total.Bytes, CapturedBytes: s.CapBytes,
+		Truncated: s.Truncated, Undecoded: s.Undecoded, NonIP: s.NonIP,
+		KernelDrops: s.Source.KernelDrops, QueueDrops: s.Source.QueueDrops, Filtered: s.Source.Filtered,
+		PeakBPS:   s.Peak,
+		Protocols: map[string]ProtoReport{},
+		Sizes:     sizeReports(s.Plen), SizesFine: sizeReports(s.Sizes),
+		Hosts: []HostReport{}, Conversations: []ConvReport{}, Ports: []PortReport{},
+	}
+	if s.Total.Packets > 0 {
+		f, l := time.Unix(0, s.First).UTC(), time.Unix(0, s.Last).UTC()
+		r.First, r.Last = &f, &l
+		r.Duration = float64(s.Last-s.First) / 1e9
+	}
+	for _, p := range s.Protocols {
+		r.Protocols[p.Name] = ProtoReport{Packets: p.Counts.Packets, Bytes: p.Counts.Bytes, Layer: p.Layer.String()}
+	}
+	for _, h := range s.Hosts.Rows {
+		r.Hosts = append(r.Hosts, HostReport{Addr: h.A.String(), Name: h.NameA, Packets: h.Total.Packets,
+			Bytes: h.Total.Bytes, Sent: h.Out, Received: h.In})
+	}
+	for _, c := range s.Convs.Rows {
+		r.Conversations = append(r.Conversations, ConvReport{A: c.A.String(), B: c.B.String(),
+			Packets: c.Total.Packets, Bytes: c.Total.Bytes, AToB: c.Out, BToA: c.In})
+	}
+	for _, p := range s.Ports.Rows {
+		r.Ports = append(r.Ports, PortReport{Proto: L4Name(p.L4), Port: p.Port, Service: p.Service,
+			Packets: p.Total.Packets, Bytes: p.Total.Bytes, ToPort: p.In, FromPort: p.Out})
+	}
+	for _, t := range []*Table{&s.Hosts, &s.Convs, &s.Ports} {
+		if t.Evicted > 0 {
+			if r.Other == nil {
+				r.Other = map[string]OtherReport{}
+			}
+			r.Other[t.Kind.String()] = OtherReport{Keys: t.Evicted, Packets: t.Other.Total.Packets, Bytes: t.Other.Total.Bytes}
+		}
+	}
+	return r
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteText writes the report for people: totals, then the top rows of
+// each table, the protocols and the size histogram.
+func (r *Report) WriteText(w io.Writer, top int) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "source      %s\n", r.Source)
+	if r.Filter != "" {
+		fmt.Fprintf(&b, "filter      %s\n", r.Filter)
+	}
+	fmt.Fprintf(&b, "packets     %d\nbytes       %d (%s)\n", r.Packets, r.Bytes, HumanBytes(float64(r.Bytes)))
+	if r.First != nil {
+		fmt.Fprintf(&b, "first       %s\nlast        %s\nduration    %.3f s\n", r.First.Format(time.RFC3339Nano), r.Last.Format(time.RFC3339Nano), r.Duration)
+		if r.Duration > 0 {
+			fmt.Fprintf(&b, "average     %s/s, %.1f packets/s\n", HumanBits(float64(r.Bytes)*8/r.Duration), float64(r.Packets)/r.Duration)
+		}
+	}
+	fmt.Fprintf(&b, "truncated   %d   undecoded %d   non-IP %d   filtered out %d   drops %d kernel, %d queue\n",
+		r.Truncated, r.Undecoded, r.NonIP, r.Filtered, r.KernelDrops, r.QueueDrops)
+	if r.Error != "" {
+		fmt.Fprintf(&b, "error       %s\n", r.Error)
+	}
+	fmt.Fprintf(&b, "\n%-40s %10s %12s %12s %12s\n", "HOST", "PACKETS", "BYTES", "SENT", "RECEIVED")
+	for i, h := range r.Hosts {
+		if i >= top {
+			fmt.Fprintf(&b, "... %d more\n", len(r.Hosts)-top)
+			break
+		}
+		fmt.Fprintf(&b, "%-40s %10d %12d %12d %12d\n", Sanitize(hostLabel(h.Addr, h.Name), 40), h.Packets, h.Bytes, h.Sent.Bytes, h.Received.Bytes)
+	}
+	fmt.Fprintf(&b, "\n%-60s %10s %12s %12s %12s\n", "CONVERSATION", "PACKETS", "BYTES", "A=>B", "B=>A")
+	for i, c := range r.Conversations {
+		if i >= top {
+			fmt.Fprintf(&b, "... %d more\n", len(r.Conversations)-top)
+			break
+		}
+		fmt.Fprintf(&b, "%-60s %10d %12d %12d %12d\n", c.A+" <=> "+c.B, c.Packets, c.Bytes, c.AToB.Bytes, c.BToA.Bytes)
+	}
+	fmt.Fprintf(&b, "\n%-24s %10s %12s %12s %12s\n", "PORT", "PACKETS", "BYTES", "TO PORT", "FROM PORT")
+	for i, p := range r.Ports {
+		if i >= top {
+			fmt.Fprintf(&b, "... %d more\n", len(r.Ports)-top)
+			break
+		}
+		name := fmt.Sprintf("%s/%d", p.Proto, p.Port)
+		if p.Service != "" {
+			name += " (" + p.Service + ")"
+		}
+		fmt.Fprintf(&b, "%-24s %10d %12d %12d %12d\n", name, p.Packets, p.Bytes, p.ToPort.Bytes, p.FromPort.Bytes)
+	}
+	fmt.Fprintf(&b, "\n%-14s %-12s %10s %12s\n", "PROTOCOL", "LAYER", "PACKETS", "BYTES")
+	for _, name := range sortedProtocols(r.Protocols) {
+		p := r.Protocols[name]
+		fmt.Fprintf(&b, "%-14s %-12s %10d %12d\n", name, p.Layer, p.Packets, p.Bytes)
+	}
+	fmt.Fprintf(&b, "\n%-14s %10s\n", "SIZE", "PACKETS")
+	for _, s := range r.Sizes {
+		lbl := fmt.Sprintf("%d-", s.Lo)
+		if s.Hi != nil {
+			lbl += fmt.Sprint(*s.Hi)
+		}
+		fmt.Fprintf(&b, "%-14s %10d\n", lbl, s.Packets)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func hostLabel(addr, name string) string {
+	if name == "" {
+		return addr
+	}
+	return addr + " (" + name + ")"
+}
+
+func sortedProtocols(m map[string]ProtoReport) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	layerOrder := map[string]int{}
+	for i, l := range layerNames {
+		layerOrder[l] = i
+	}
+	// by layer, then by bytes
+	for i := 1; i < len(names); i++ {
+		for j := i; j > 0; j-- {
+			a, b := m[names[j-1]], m[names[j]]
+			la, lb := layerOrder[a.Layer], layerOrder[b.Layer]
+			if la > lb || (la == lb && (a.Bytes < b.Bytes || (a.Bytes == b.Bytes && names[j-1] > names[j]))) {
+				names[j-1], names[j] = names[j], names[j-1]
+			} else {
+				break
+			}
+		}
+	}
+	return names
+}

@@ -1,0 +1,169 @@
+package model
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// BatchSize is the number of packets a sniffer puts in a batch before it
+// sends it (it sends a smaller one when its input would block).
+const BatchSize = 1024
+
+var batchPool = sync.Pool{New: func() any { return &Batch{Packets: make([]Packet, 0, BatchSize)} }}
+
+// GetBatch returns an empty batch from a pool.
+func GetBatch() *Batch {
+	b := batchPool.Get().(*Batch)
+	b.Packets = b.Packets[:0]
+	b.Names = b.Names[:0]
+	b.Now = 0
+	b.Source = nil
+	return b
+}
+
+// PutBatch returns a batch to the pool once counted.
+func PutBatch(b *Batch) { batchPool.Put(b) }
+
+// Model owns an Aggregator in a goroutine of its own (Run): it is the
+// single writer of every counter, takes batches from the sniffer over a
+// channel, and publishes immutable Snapshots that any goroutine may read
+// with Latest.
+type Model struct {
+	agg      *Aggregator
+	cfg      Config
+	interval time.Duration
+	ctl      chan control
+	latest   atomic.Pointer[Snapshot]
+	seq      uint64
+
+	// Owned by the Run goroutine.
+	view       View
+	focus      *Aggregator
+	focusSince int64
+}
+
+type control struct {
+	view  *View
+	reset bool
+}
+
+// New returns a Model that publishes a snapshot every interval while
+// packets arrive.
+func New(cfg Config, interval time.Duration) *Model {
+	if interval <= 0 {
+		interval = 250 * time.Millisecond
+	}
+	m := &Model{agg: NewAggregator(cfg), cfg: cfg, interval: interval,
+		ctl: make(chan control, 64), view: View{Sort: Sort10s, Limit: 500}}
+	m.publish(false)
+	return m
+}
+
+// Latest returns the newest snapshot. It never returns nil.
+func (m *Model) Latest() *Snapshot { return m.latest.Load() }
+
+// SetView asks the model to cut its snapshots by v from now on. It never
+// blocks; the next snapshot reflects it.
+func (m *Model) SetView(v View) {
+	select {
+	case m.ctl <- control{view: &v}:
+	default:
+	}
+}
+
+// Reset asks the model to forget every count. It never blocks.
+func (m *Model) Reset() {
+	select {
+	case m.ctl <- control{reset: true}:
+	default:
+	}
+}
+
+// Run counts the batches from in until in is closed or ctx is done, and
+// returns the aggregator, which the caller then owns. A snapshot marked
+// Done is published when in is closed.
+func (m *Model) Run(ctx context.Context, in <-chan *Batch) *Aggregator {
+	t := time.NewTicker(m.interval)
+	defer t.Stop()
+	dirty := false
+	for {
+		select {
+		case b, ok := <-in:
+			if !ok {
+				m.publish(true)
+				return m.agg
+			}
+			m.agg.AddBatch(b)
+			if m.focus != nil {
+				m.feedFocus(b)
+			}
+			PutBatch(b)
+			dirty = true
+		case c := <-m.ctl:
+			m.apply(c)
+			m.publish(false)
+			dirty = false
+		case <-t.C:
+			if dirty {
+				m.publish(false)
+				dirty = false
+			}
+		case <-ctx.Done():
+			m.publish(false)
+			return m.agg
+		}
+	}
+}
+
+func (m *Model) apply(c control) {
+	if c.reset {
+		m.agg.Reset()
+		if m.focus != nil {
+			m.focus.Reset()
+			m.focusSince = m.agg.now
+		}
+	}
+	if c.view != nil {
+		old := m.view.Focus
+		m.view = *c.view
+		nf := m.view.Focus
+		switch {
+		case nf == nil:
+			m.focus = nil
+		case old == nil || *old != *nf:
+			m.focus = NewAggregator(Config{MaxKeys: 2000, MaxNames: 16, SeriesSeconds: m.agg.cfg.SeriesSeconds, Service: m.agg.cfg.Service})
+			m.focus.Advance(m.agg.now)
+			m.focus.start = m.agg.now
+			m.focusSince = m.agg.now
+		}
+	}
+}
+
+func (m *Model) feedFocus(b *Batch) {
+	k := *m.view.Focus
+	for i := range b.Packets {
+		if MatchPacket(k, &b.Packets[i]) {
+			m.focus.Add(&b.Packets[i])
+		}
+	}
+	m.focus.Advance(b.Now)
+}
+
+func (m *Model) publish(done bool) {
+	m.seq++
+	s := m.agg.Snapshot(m.view)
+	s.Seq = m.seq
+	s.Done = done
+	if f := m.view.Focus; f != nil {
+		row, found := m.agg.Lookup(*f)
+		fs := &Focus{Row: row, Found: found, Since: m.focusSince}
+		if m.focus != nil {
+			sub := m.focus.Snapshot(View{Sort: m.view.Sort, Limit: 50})
+			fs.Sub = sub
+		}
+		s.Focus = fs
+	}
+	m.latest.Store(s)
+}

@@ -1,0 +1,140 @@
+package model
+
+import "net/netip"
+
+// Sample is one second of whole-capture traffic.
+type Sample struct {
+	// Sec is the second, since the epoch, of the capture clock.
+	Sec     int64
+	Packets uint64
+	Bytes   uint64
+}
+
+// series is the whole-capture per-second history, a ring of n seconds.
+type series struct {
+	s     []Sample
+	head  int64
+	valid bool
+}
+
+func newSeries(n int) series { return series{s: make([]Sample, n)} }
+
+func (r *series) slot(sec int64) *Sample {
+	n := int64(len(r.s))
+	i := sec % n
+	if i < 0 {
+		i += n
+	}
+	return &r.s[i]
+}
+
+// advance moves the newest second to sec, clearing the seconds between.
+func (r *series) advance(sec int64) {
+	if !r.valid {
+		r.head, r.valid = sec, true
+		*r.slot(sec) = Sample{Sec: sec}
+		return
+	}
+	if sec <= r.head {
+		return
+	}
+	from := r.head + 1
+	if sec-from >= int64(len(r.s)) {
+		from = sec - int64(len(r.s)) + 1
+	}
+	for t := from; t <= sec; t++ {
+		*r.slot(t) = Sample{Sec: t}
+	}
+	r.head = sec
+}
+
+// add counts a packet of n bytes at second sec and returns the byte count
+// of that second so far.
+func (r *series) add(sec int64, n uint32) float64 {
+	r.advance(sec)
+	if sec <= r.head-int64(len(r.s)) {
+		return 0
+	}
+	sl := r.slot(sec)
+	if sl.Sec != sec {
+		return 0
+	}
+	sl.Packets++
+	sl.Bytes += uint64(n)
+	return float64(sl.Bytes)
+}
+
+// last returns up to n seconds ending at the newest, oldest first.
+func (r *series) last(n int) []Sample {
+	if !r.valid {
+		return nil
+	}
+	if n > len(r.s) {
+		n = len(r.s)
+	}
+	out := make([]Sample, 0, n)
+	for t := r.head - int64(n) + 1; t <= r.head; t++ {
+		sl := r.slot(t)
+		if sl.Sec == t {
+			out = append(out, *sl)
+		} else {
+			out = append(out, Sample{Sec: t})
+		}
+	}
+	return out
+}
+
+// rates returns the average byte and packet rates over Windows ending at
+// now, counting from start.
+func (r *series) rates(now, start int64) (bytes, pkts [3]float64) {
+	if !r.valid {
+		return
+	}
+	nowSec := floorDiv(now, 1e9)
+	frac := float64(now-nowSec*1e9) / 1e9
+	var sb, sp float64
+	k := 0
+	for age := 0; age < Windows[len(Windows)-1]; age++ {
+		t := nowSec - int64(age)
+		if t <= r.head {
+			if sl := r.slot(t); sl.Sec == t {
+				sb += float64(sl.Bytes)
+				sp += float64(sl.Packets)
+			}
+		}
+		if age+1 == Windows[k] {
+			d := windowSpan(Windows[k], frac, now, start)
+			bytes[k], pkts[k] = sb/d, sp/d
+			k++
+		}
+	}
+	return
+}
+
+// names maps addresses to host names learnt from the traffic, bounded: a
+// full table forgets an arbitrary half of its names.
+type names struct {
+	m   map[netip.Addr]string
+	max int
+}
+
+func newNames(max int) names { return names{m: make(map[netip.Addr]string), max: max} }
+
+func (n *names) set(a netip.Addr, name string) {
+	if name == "" || !a.IsValid() {
+		return
+	}
+	if _, ok := n.m[a]; !ok && len(n.m) >= n.max {
+		drop := len(n.m) / 2
+		for k := range n.m {
+			if drop == 0 {
+				break
+			}
+			delete(n.m, k)
+			drop--
+		}
+	}
+	n.m[a] = name
+}
+
+func (n *names) get(a netip.Addr) string { return n.m[a] }

@@ -1,0 +1,389 @@
+package model
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+)
+
+// Kind says which table a Row belongs to.
+type Kind uint8
+
+// The tables.
+const (
+	KindHost Kind = iota
+	KindConv
+	KindPort
+)
+
+var kindNames = [...]string{"hosts", "conversations", "ports"}
+
+// String returns the table's name.
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "?"
+}
+
+// Key identifies a row of any table.
+type Key struct {
+	Kind Kind
+	A, B netip.Addr // host: A; conversation: A < B
+	L4   uint8      // port: IP protocol number
+	Port uint16     // port: the port
+}
+
+// SortKey orders the rows of the tables.
+type SortKey uint8
+
+// The sort orders, all descending.
+const (
+	Sort2s SortKey = iota
+	Sort10s
+	Sort40s
+	SortBytes
+	SortPackets
+	numSortKeys
+)
+
+var sortNames = [...]string{"2s", "10s", "40s", "total", "packets"}
+
+// String returns the sort order's short name.
+func (s SortKey) String() string {
+	if s < numSortKeys {
+		return sortNames[s]
+	}
+	return "?"
+}
+
+// Next returns the following sort order, cycling.
+func (s SortKey) Next() SortKey { return (s + 1) % numSortKeys }
+
+// View says how a Snapshot's tables are cut: the order, the display
+// filter, how many rows at most, and the focus.
+type View struct {
+	Sort   SortKey
+	Filter string
+	// Limit caps the rows of each table (0: no limit).
+	Limit int
+	// Focus, when not nil, is the row every pane is focused on.
+	Focus *Key
+}
+
+// Row is one host, conversation or port with its counts.
+//
+// Out and In are directions: for a host, sent and received; for a
+// conversation, A to B and B to A; for a port, from the port (replies)
+// and to the port (requests). Total counts each frame once.
+type Row struct {
+	Key
+	// NameA and NameB are names learnt from the traffic for A and B.
+	// They are untrusted text, to be escaped before display.
+	NameA, NameB string
+	// Service is the port's service name ("https"), if it has one.
+	Service string
+	Total   Counts
+	Out, In Counts
+	// Rates are the byte rates over Windows (2 s, 10 s, 40 s).
+	Rates [3]Rate
+	// Share is the row's fraction of all bytes.
+	Share float64
+	// Spark is the bytes of each of the last HistorySeconds seconds,
+	// oldest first.
+	Spark []uint64
+	// Plen counts frames by tshark's plen buckets.
+	Plen [NumPlen]uint64
+	// Protos and Apps are the protocols the row's frames carried.
+	Protos ProtoSet
+	Apps   []App
+	// First and Last are the capture times of the first and last frame.
+	First, Last int64
+}
+
+// Table is one table of a Snapshot.
+type Table struct {
+	Kind Kind
+	// Rows are the rows that match the filter, sorted, cut to the
+	// View's limit.
+	Rows []Row
+	// Matched is how many rows matched the filter before the cut.
+	Matched int
+	// Keys is how many distinct keys the table holds.
+	Keys int
+	// Evicted is how many keys were folded into Other because the table
+	// was full; while it is 0, every row is exact.
+	Evicted uint64
+	// Other sums the evicted keys.
+	Other Row
+}
+
+// ProtoRow is one protocol of the breakdown.
+type ProtoRow struct {
+	Name  string
+	Layer Layer
+	// App is true for application protocols.
+	App    bool
+	Counts Counts
+	// Rates are the byte rates over Windows.
+	Rates [3]float64
+	// Share is the protocol's fraction of all bytes.
+	Share float64
+}
+
+// Snapshot is an immutable view of the model at one instant of the
+// capture clock. The model goroutine builds it; any goroutine may read it;
+// nobody may change it.
+type Snapshot struct {
+	// Seq increases with every snapshot published.
+	Seq uint64
+	// Now is the capture clock; First and Last the first and last
+	// packet's times (nanoseconds since the epoch).
+	Now, First, Last int64
+	Total            Counts
+	CapBytes         uint64
+	// Truncated and Undecoded count frames cut short and frames that
+	// could not be decoded; NonIP frames that carry no IP.
+	Truncated, Undecoded, NonIP uint64
+	Source                      SourceStats
+	// Rates and PacketRates are whole-capture rates over Windows, in
+	// bytes and packets per second; Peak is the busiest second's bytes.
+	Rates, PacketRates [3]float64
+	Peak               float64
+	// Series is the per-second history, oldest first.
+	Series []Sample
+	// Sizes is the fine frame-length histogram; Plen the same in
+	// tshark's buckets.
+	Sizes, Plen []Bucket
+	// Protocols are sorted by bytes, application protocols included.
+	Protocols []ProtoRow
+	Hosts     Table
+	Convs     Table
+	Ports     Table
+	// View is the view the tables were cut with.
+	View View
+	// Focus is the focused row and what was seen of it, when View.Focus
+	// is set.
+	Focus *Focus
+	// Done is set once the input has ended (the end of a replay).
+	Done bool
+}
+
+// Focus is what a Snapshot says of the focused row.
+type Focus struct {
+	Row Row
+	// Found is false when the key is not (or no longer) in its table.
+	Found bool
+	// Sub counts only the traffic of the focused row, from Since on.
+	Sub   *Snapshot
+	Since int64
+}
+
+// Table returns the snapshot's table of the given kind.
+func (s *Snapshot) Table(k Kind) *Table {
+	switch k {
+	case KindConv:
+		return &s.Convs
+	case KindPort:
+		return &s.Ports
+	}
+	return &s.Hosts
+}
+
+// Snapshot builds an immutable snapshot cut by v.
+func (a *Aggregator) Snapshot(v View) *Snapshot {
+	s := &Snapshot{
+		Now: a.now, First: a.first, Last: a.last,
+		Total: a.total, CapBytes: a.capBytes,
+		Truncated: a.truncated, Undecoded: a.undecoded, NonIP: a.nonIP,
+		Source: a.source, Peak: a.peak, View: v,
+	}
+	s.Rates, s.PacketRates = a.series.rates(a.now, a.start)
+	s.Series = a.series.last(len(a.series.s))
+	s.Sizes = fineHistogram(a.fine)
+	s.Plen = plenHistogram(&a.plen)
+	s.Protocols = a.protoRows()
+	f := ParseFilter(v.Filter)
+	if v.Focus != nil {
+		f = f.and(focusFilter(*v.Focus))
+	}
+	s.Hosts = a.hostTable(v, f)
+	s.Convs = a.convTable(v, f)
+	s.Ports = a.portTable(v, f)
+	return s
+}
+
+func (a *Aggregator) share(b uint64) float64 {
+	if a.total.Bytes == 0 {
+		return 0
+	}
+	return float64(b) / float64(a.total.Bytes)
+}
+
+func (a *Aggregator) protoRows() []ProtoRow {
+	var rows []ProtoRow
+	for i := range a.protos {
+		st := &a.protos[i]
+		if st.c.Packets == 0 {
+			continue
+		}
+		p := Proto(i)
+		rows = append(rows, ProtoRow{Name: p.String(), Layer: p.Layer(), Counts: st.c,
+			Rates: totalRates(st.hist.rates(a.now, a.start)), Share: a.share(st.c.Bytes)})
+	}
+	for i := range a.apps {
+		st := &a.apps[i]
+		if st.c.Packets == 0 {
+			continue
+		}
+		rows = append(rows, ProtoRow{Name: App(i).String(), Layer: LayerApplication, App: true,
+			Counts: st.c, Rates: totalRates(st.hist.rates(a.now, a.start)), Share: a.share(st.c.Bytes)})
+	}
+	slices.SortStableFunc(rows, func(x, y ProtoRow) int {
+		if c := cmp.Compare(x.Layer, y.Layer); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(y.Counts.Bytes, x.Counts.Bytes); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.Name, y.Name)
+	})
+	return rows
+}
+
+func totalRates(r [3]Rate) [3]float64 {
+	return [3]float64{r[0].Total(), r[1].Total(), r[2].Total()}
+}
+
+// row makes the Row of an entry.
+func (a *Aggregator) row(k Key, e *entry, spark bool) Row {
+	r := Row{Key: k, Total: e.total, Out: e.out, In: e.in,
+		Rates: e.hist.rates(a.now, a.start), Share: a.share(e.total.Bytes),
+		Plen: e.sizes, Protos: e.protos, First: e.first, Last: e.lastSeen}
+	if spark {
+		r.Spark = e.hist.history(a.now, HistorySeconds)
+	}
+	for ap := App(1); ap < numApps; ap++ {
+		if e.apps.has(ap) {
+			r.Apps = append(r.Apps, ap)
+		}
+	}
+	switch k.Kind {
+	case KindHost:
+		r.NameA = a.names.get(k.A)
+	case KindConv:
+		r.NameA, r.NameB = a.names.get(k.A), a.names.get(k.B)
+	case KindPort:
+		if a.cfg.Service != nil {
+			r.Service = a.cfg.Service(k.L4, k.Port)
+		}
+	}
+	return r
+}
+
+// cand is a row candidate: its key, entry and sort value.
+type cand struct {
+	k Key
+	e *entry
+	v float64
+}
+
+func (a *Aggregator) sortValue(e *entry, s SortKey) float64 {
+	switch s {
+	case SortBytes:
+		return float64(e.total.Bytes)
+	case SortPackets:
+		return float64(e.total.Packets)
+	}
+	r := e.hist.rates(a.now, a.start)
+	return r[s].Total()
+}
+
+// cut sorts candidates and turns the first limit into rows.
+func (a *Aggregator) cut(kind Kind, cs []cand, v View, keys int, evicted uint64, other *entry) Table {
+	slices.SortFunc(cs, func(x, y cand) int {
+		if c := cmp.Compare(y.v, x.v); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(y.e.total.Bytes, x.e.total.Bytes); c != 0 {
+			return c
+		}
+		return compareKeys(x.k, y.k)
+	})
+	n := len(cs)
+	if v.Limit > 0 && n > v.Limit {
+		n = v.Limit
+	}
+	t := Table{Kind: kind, Matched: len(cs), Keys: keys, Evicted: evicted, Rows: make([]Row, n)}
+	for i := 0; i < n; i++ {
+		t.Rows[i] = a.row(cs[i].k, cs[i].e, true)
+	}
+	t.Other = a.row(Key{Kind: kind}, other, false)
+	return t
+}
+
+func compareKeys(x, y Key) int {
+	if c := x.A.Compare(y.A); c != 0 {
+		return c
+	}
+	if c := x.B.Compare(y.B); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(x.L4, y.L4); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.Port, y.Port)
+}
+
+func (a *Aggregator) hostTable(v View, f Filter) Table {
+	cs := make([]cand, 0, len(a.hosts.m))
+	for addr, e := range a.hosts.m {
+		k := Key{Kind: KindHost, A: addr}
+		if !f.matchRow(a, k, e) {
+			continue
+		}
+		cs = append(cs, cand{k, e, a.sortValue(e, v.Sort)})
+	}
+	return a.cut(KindHost, cs, v, len(a.hosts.m), a.hosts.evicted, &a.hosts.other)
+}
+
+func (a *Aggregator) convTable(v View, f Filter) Table {
+	cs := make([]cand, 0, len(a.convs.m))
+	for ck, e := range a.convs.m {
+		k := Key{Kind: KindConv, A: ck.A, B: ck.B}
+		if !f.matchRow(a, k, e) {
+			continue
+		}
+		cs = append(cs, cand{k, e, a.sortValue(e, v.Sort)})
+	}
+	return a.cut(KindConv, cs, v, len(a.convs.m), a.convs.evicted, &a.convs.other)
+}
+
+func (a *Aggregator) portTable(v View, f Filter) Table {
+	cs := make([]cand, 0, len(a.ports.m))
+	for pk, e := range a.ports.m {
+		k := Key{Kind: KindPort, L4: pk.L4, Port: pk.Port}
+		if !f.matchRow(a, k, e) {
+			continue
+		}
+		cs = append(cs, cand{k, e, a.sortValue(e, v.Sort)})
+	}
+	return a.cut(KindPort, cs, v, len(a.ports.m), a.ports.evicted, &a.ports.other)
+}
+
+// Lookup returns the row of a key, if the key is held.
+func (a *Aggregator) Lookup(k Key) (Row, bool) {
+	var e *entry
+	switch k.Kind {
+	case KindHost:
+		e = a.hosts.m[k.A]
+	case KindConv:
+		e = a.convs.m[ConvKey{k.A, k.B}]
+	case KindPort:
+		e = a.ports.m[PortKey{k.L4, k.Port}]
+	}
+	if e == nil {
+		return Row{Key: k}, false
+	}
+	return a.row(k, e, true), true
+}

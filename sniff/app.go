@@ -1,0 +1,248 @@
+package sniff
+
+import (
+	"bytes"
+	"encoding/binary"
+	"net/netip"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/pktop/pktop/model"
+)
+
+// Application protocols by well-known port. A frame is put under the
+// application of its lower known port; when neither port is known, a
+// cheap look at the payload may still recognise TLS, HTTP or SSH.
+var tcpApps, udpApps = portTable(buildAppPorts())
+
+func portTable(tcp, udp map[uint16]model.App) (t, u *[65536]model.App) {
+	t, u = new([65536]model.App), new([65536]model.App)
+	for p, a := range tcp {
+		t[p] = a
+	}
+	for p, a := range udp {
+		u[p] = a
+	}
+	return
+}
+
+func buildAppPorts() (tcp, udp map[uint16]model.App) {
+	tcp = map[uint16]model.App{
+		20: model.AppFTP, 21: model.AppFTP, 22: model.AppSSH, 23: model.AppTelnet,
+		25: model.AppSMTP, 465: model.AppSMTP, 587: model.AppSMTP, 53: model.AppDNS,
+		80: model.AppHTTP, 8080: model.AppHTTP, 8000: model.AppHTTP, 3128: model.AppHTTP,
+		443: model.AppTLS, 8443: model.AppTLS, 993: model.AppIMAP, 995: model.AppPOP3,
+		853: model.AppTLS, 636: model.AppLDAP, 110: model.AppPOP3, 143: model.AppIMAP,
+		139: model.AppNetBIOS, 445: model.AppSMB, 3389: model.AppRDP, 5060: model.AppSIP,
+		5061: model.AppSIP, 179: model.AppBGP, 3306: model.AppMySQL, 5432: model.AppPostgres,
+		6379: model.AppRedis, 389: model.AppLDAP, 88: model.AppKerberos, 1194: model.AppOpenVPN,
+		1883: model.AppMQTT, 8883: model.AppMQTT, 554: model.AppRTSP, 6000: model.AppX11,
+		2049: model.AppNFS, 111: model.AppNFS, 11211: model.AppMemcached, 27017: model.AppMongoDB,
+		5672: model.AppAMQP, 9092: model.AppKafka, 5900: model.AppVNC,
+	}
+	udp = map[uint16]model.App{
+		53: model.AppDNS, 5353: model.AppMDNS, 5355: model.AppLLMNR, 123: model.AppNTP,
+		67: model.AppDHCP, 68: model.AppDHCP, 546: model.AppDHCPv6, 547: model.AppDHCPv6,
+		161: model.AppSNMP, 162: model.AppSNMP, 514: model.AppSyslog, 137: model.AppNetBIOS,
+		138: model.AppNetBIOS, 5060: model.AppSIP, 88: model.AppKerberos, 1812: model.AppRADIUS,
+		1813: model.AppRADIUS, 1194: model.AppOpenVPN, 51820: model.AppWireGuard,
+		1900: model.AppSSDP, 500: model.AppIKE, 4500: model.AppIKE, 520: model.AppRIP,
+		69: model.AppTFTP, 6696: model.AppBabel, 2049: model.AppNFS, 111: model.AppNFS,
+		443: model.AppQUIC, 80: model.AppQUIC, 11211: model.AppMemcached, 3389: model.AppRDP,
+	}
+	return
+}
+
+// byPort returns the application of the lower port that has one.
+func byPort(m *[65536]model.App, sp, dp uint16) model.App {
+	lo, hi := sp, dp
+	if hi < lo {
+		lo, hi = hi, lo
+	}
+	if a := m[lo]; a != model.AppNone {
+		return a
+	}
+	return m[hi]
+}
+
+func (d *Decoder) tcpApp(sp, dp uint16, payload []byte) model.App {
+	if a := byPort(tcpApps, sp, dp); a != model.AppNone {
+		return a
+	}
+	return signature(payload)
+}
+
+func (d *Decoder) udpApp(sp, dp uint16, payload []byte) model.App {
+	return byPort(udpApps, sp, dp)
+}
+
+var httpMethods = [][]byte{[]byte("GET "), []byte("POST "), []byte("HEAD "), []byte("PUT "),
+	[]byte("DELETE "), []byte("OPTIONS "), []byte("PATCH "), []byte("CONNECT "), []byte("HTTP/1.")}
+
+// signature recognises a few protocols from the first bytes of a TCP
+// payload, for traffic on ports that name none.
+func signature(b []byte) model.App {
+	if len(b) < 5 {
+		return model.AppNone
+	}
+	if b[0] >= 0x14 && b[0] <= 0x17 && b[1] == 3 && b[2] <= 4 {
+		return model.AppTLS
+	}
+	if bytes.HasPrefix(b, []byte("SSH-")) {
+		return model.AppSSH
+	}
+	for _, m := range httpMethods {
+		if bytes.HasPrefix(b, m) {
+			return model.AppHTTP
+		}
+	}
+	return model.AppNone
+}
+
+// learnUDP learns names from DNS, mDNS and LLMNR answers.
+func (d *Decoder) learnUDP(app model.App, payload []byte) {
+	if app != model.AppDNS && app != model.AppMDNS && app != model.AppLLMNR {
+		return
+	}
+	if len(payload) < 12 || payload[2]&0x80 == 0 { // not a response
+		return
+	}
+	var dns layers.DNS
+	if dns.DecodeFromBytes(payload, gopacket.NilDecodeFeedback) != nil {
+		return
+	}
+	for _, rr := range dns.Answers {
+		if rr.Type != layers.DNSTypeA && rr.Type != layers.DNSTypeAAAA {
+			continue
+		}
+		if a, ok := netip.AddrFromSlice(rr.IP); ok {
+			d.addName(a.Unmap(), string(rr.Name))
+		}
+	}
+}
+
+// learnTCP learns a server's name from a TLS ClientHello's SNI or an HTTP
+// request's Host header.
+func (d *Decoder) learnTCP(payload []byte, src, dst netip.Addr) {
+	if sni := clientHelloSNI(payload); sni != "" {
+		d.addName(dst, sni)
+		return
+	}
+	if h := httpHost(payload); h != "" {
+		d.addName(dst, h)
+	}
+}
+
+func (d *Decoder) addName(a netip.Addr, name string) {
+	if len(name) == 0 || len(name) > 253 {
+		return
+	}
+	if len(d.names) < 4096 {
+		d.names = append(d.names, model.Name{Addr: a, Name: name})
+	}
+}
+
+// TakeNames returns the names learnt since the last call.
+func (d *Decoder) TakeNames(into []model.Name) []model.Name {
+	into = append(into, d.names...)
+	d.names = d.names[:0]
+	return into
+}
+
+// clientHelloSNI returns the server name of a TLS ClientHello that starts
+// the payload, or "".
+func clientHelloSNI(b []byte) string {
+	// record header (5) + handshake header (4) + version (2) + random (32)
+	if len(b) < 5+4+2+32+1 || b[0] != 0x16 || b[1] != 3 || b[5] != 1 {
+		return ""
+	}
+	b = b[5+4+2+32:]
+	skip := func(n int) bool {
+		if n > len(b) {
+			return false
+		}
+		b = b[n:]
+		return true
+	}
+	if len(b) < 1 || !skip(1+int(b[0])) { // session id
+		return ""
+	}
+	if len(b) < 2 || !skip(2+int(binary.BigEndian.Uint16(b))) { // cipher suites
+		return ""
+	}
+	if len(b) < 1 || !skip(1+int(b[0])) { // compression methods
+		return ""
+	}
+	if len(b) < 2 {
+		return ""
+	}
+	b = b[2:]
+	for len(b) >= 4 {
+		typ := binary.BigEndian.Uint16(b)
+		l := int(binary.BigEndian.Uint16(b[2:]))
+		b = b[4:]
+		if l > len(b) {
+			return ""
+		}
+		if typ == 0 { // server_name
+			e := b[:l]
+			if len(e) < 5 || e[2] != 0 {
+				return ""
+			}
+			n := int(binary.BigEndian.Uint16(e[3:]))
+			if 5+n > len(e) {
+				return ""
+			}
+			return string(e[5 : 5+n])
+		}
+		b = b[l:]
+	}
+	return ""
+}
+
+// httpHost returns the Host header of an HTTP request that starts the
+// payload, or "".
+func httpHost(b []byte) string {
+	if signature(b) != model.AppHTTP || bytes.HasPrefix(b, []byte("HTTP/")) {
+		return ""
+	}
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return ""
+		}
+		line := bytes.TrimRight(b[:i], "\r")
+		b = b[i+1:]
+		if len(line) == 0 {
+			return ""
+		}
+		if len(line) > 5 && bytes.EqualFold(line[:5], []byte("host:")) {
+			h := bytes.TrimSpace(line[5:])
+			if j := bytes.LastIndexByte(h, ':'); j > 0 && bytes.IndexByte(h, ']') < j {
+				h = h[:j]
+			}
+			return string(h)
+		}
+	}
+	return ""
+}
+
+// ServiceName returns the IANA service name of a transport port ("https"
+// for TCP 443), or "".
+func ServiceName(l4 uint8, port uint16) string {
+	var name string
+	var ok bool
+	switch l4 {
+	case 6:
+		name, ok = layers.TCPPortNames(layers.TCPPort(port))
+	case 17, 136:
+		name, ok = layers.UDPPortNames(layers.UDPPort(port))
+	case 132:
+		name, ok = layers.SCTPPortNames(layers.SCTPPort(port))
+	}
+	if !ok {
+		return ""
+	}
+	return name
+}

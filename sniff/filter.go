@@ -1,0 +1,152 @@
+package sniff
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/gopacket/gopacket/layers"
+	"golang.org/x/net/bpf"
+)
+
+// Filter is a tcpdump filter expression compiled to classic BPF and run in
+// the pure-Go x/net/bpf virtual machine. The default build has no libpcap,
+// so the expression is compiled by the tcpdump program ("tcpdump -y DLT
+// -ddd EXPR", which needs no privileges and no interface): tcpdump's own
+// compiler, not an imitation of it (see the capture-stack notes for why
+// pure-Go compilers are not fit for filters typed by users).
+//
+// A capture may mix link types (pcapng); the expression is compiled for
+// each one as it is first seen.
+type Filter struct {
+	expr string
+	mu   sync.Mutex
+	vms  map[layers.LinkType]*bpf.VM
+	errs map[layers.LinkType]error
+}
+
+// ErrNoCompiler says that no filter compiler is available.
+var ErrNoCompiler = errors.New("filters need tcpdump to compile them: install it (apt-get install tcpdump) or build pktop with -tags libpcap")
+
+// NewFilter checks expr by compiling it for the given link type. An
+// empty expression gives a nil Filter, which matches everything.
+func NewFilter(expr string, lt layers.LinkType) (*Filter, error) {
+	expr = strings.TrimSpace(expr)
+	if expr == "" {
+		return nil, nil
+	}
+	f := &Filter{expr: expr, vms: map[layers.LinkType]*bpf.VM{}, errs: map[layers.LinkType]error{}}
+	if _, err := f.vm(lt); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// String returns the expression.
+func (f *Filter) String() string {
+	if f == nil {
+		return ""
+	}
+	return f.expr
+}
+
+// Match reports whether the frame passes the filter. A frame of a link
+// type the expression cannot be compiled for does not pass.
+func (f *Filter) Match(data []byte, wire int, lt layers.LinkType) bool {
+	if f == nil {
+		return true
+	}
+	vm, err := f.vm(lt)
+	if err != nil {
+		return false
+	}
+	n, err := vm.Run(data)
+	return err == nil && n > 0
+}
+
+func (f *Filter) vm(lt layers.LinkType) (*bpf.VM, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if vm, ok := f.vms[lt]; ok {
+		return vm, nil
+	}
+	if err, ok := f.errs[lt]; ok {
+		return nil, err
+	}
+	ins, err := Compile(f.expr, lt)
+	var vm *bpf.VM
+	if err == nil {
+		vm, err = bpf.NewVM(ins)
+		if err != nil {
+			err = fmt.Errorf("filter %q: %v", f.expr, err)
+		}
+	}
+	if err != nil {
+		f.errs[lt] = err
+		return nil, err
+	}
+	f.vms[lt] = vm
+	return vm, nil
+}
+
+// dltNames are tcpdump's names (for -y) of the link types it can compile
+// filters for.
+var dltNames = map[layers.LinkType]string{
+	0: "NULL", 1: "EN10MB", 9: "PPP", 12: "RAW", 14: "RAW", 101: "RAW", 50: "PPP_SERIAL",
+	51: "PPP_ETHER", 104: "C_HDLC", 105: "IEEE802_11", 107: "FRELAY", 108: "LOOP",
+	113: "LINUX_SLL", 127: "IEEE802_11_RADIO", 192: "PPI", 228: "IPV4", 229: "IPV6",
+	239: "NFLOG", 276: "LINUX_SLL2",
+}
+
+// Compile compiles a tcpdump filter expression for a link type into BPF
+// instructions.
+func Compile(expr string, lt layers.LinkType) ([]bpf.Instruction, error) {
+	name, ok := dltNames[lt]
+	if !ok {
+		return nil, fmt.Errorf("filter %q: cannot filter frames of link type %d", expr, lt)
+	}
+	path, err := exec.LookPath("tcpdump")
+	if err != nil {
+		return nil, ErrNoCompiler
+	}
+	cmd := exec.Command(path, "-y", name, "-ddd", "--", expr)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(errb.String())
+		msg = strings.TrimPrefix(msg, "tcpdump: ")
+		if msg == "" {
+			msg = err.Error()
+		}
+		if i := strings.IndexByte(msg, '\n'); i >= 0 {
+			msg = msg[:i]
+		}
+		return nil, fmt.Errorf("filter %q: %s", expr, msg)
+	}
+	return ParseDDD(out.String())
+}
+
+// ParseDDD parses the output of tcpdump -ddd: a count, then one
+// "code jt jf k" line per instruction.
+func ParseDDD(s string) ([]bpf.Instruction, error) {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	n, err := strconv.Atoi(strings.TrimSpace(lines[0]))
+	if err != nil || n != len(lines)-1 {
+		return nil, fmt.Errorf("unexpected filter program from tcpdump: %q", lines[0])
+	}
+	ins := make([]bpf.Instruction, 0, n)
+	for _, l := range lines[1:] {
+		var code uint16
+		var jt, jf uint8
+		var k uint32
+		if _, err := fmt.Sscan(l, &code, &jt, &jf, &k); err != nil {
+			return nil, fmt.Errorf("unexpected filter program line from tcpdump: %q", l)
+		}
+		ins = append(ins, bpf.RawInstruction{Op: code, Jt: jt, Jf: jf, K: k}.Disassemble())
+	}
+	return ins, nil
+}

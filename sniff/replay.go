@@ -1,0 +1,303 @@
+package sniff
+
+import (
+	"context"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/pktop/pktop/model"
+)
+
+// Player controls the pace of a replay. Its methods are safe for
+// concurrent use: the UI goroutine sets, the replay goroutine reads.
+type Player struct {
+	mu     sync.Mutex
+	speed  float64 // 0: as fast as the file reads
+	paused bool
+	steps  int
+	clock  int64 // the replay clock, capture time (ns)
+	done   bool
+	wake   chan struct{}
+}
+
+// NewPlayer returns a Player at the given speed (1 is the capture's own
+// pace, 0 as fast as possible).
+func NewPlayer(speed float64) *Player {
+	if speed < 0 {
+		speed = 0
+	}
+	return &Player{speed: speed, wake: make(chan struct{}, 1)}
+}
+
+func (p *Player) poke() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Speed returns the replay speed (0: unpaced).
+func (p *Player) Speed() float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.speed
+}
+
+// SetSpeed changes the replay speed.
+func (p *Player) SetSpeed(s float64) {
+	if s < 0 {
+		s = 0
+	}
+	p.mu.Lock()
+	p.speed = s
+	p.mu.Unlock()
+	p.poke()
+}
+
+// Paused reports whether the replay clock is stopped.
+func (p *Player) Paused() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.paused
+}
+
+// SetPaused stops or restarts the replay clock.
+func (p *Player) SetPaused(v bool) {
+	p.mu.Lock()
+	p.paused = v
+	p.mu.Unlock()
+	p.poke()
+}
+
+// Step lets a paused replay move on by one second of capture time.
+func (p *Player) Step() {
+	p.mu.Lock()
+	p.steps++
+	p.mu.Unlock()
+	p.poke()
+}
+
+// Done reports whether the replay reached the end of its input.
+func (p *Player) Done() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.done
+}
+
+// Clock returns the replay clock (capture time, nanoseconds).
+func (p *Player) Clock() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.clock
+}
+
+func (p *Player) setClock(t int64) {
+	p.mu.Lock()
+	if t > p.clock {
+		p.clock = t
+	}
+	p.mu.Unlock()
+}
+
+// Options configure a replay.
+type Options struct {
+	// Filter drops the frames it does not match (nil: keep all).
+	Filter *Filter
+	// Player paces the replay; nil replays as fast as the file reads.
+	Player *Player
+	// LearnNames learns host names from DNS answers, TLS SNI and HTTP
+	// Host headers.
+	LearnNames bool
+	// Count stops after that many packets (0: no limit).
+	Count int
+}
+
+// tick is how often a paced replay moves the clock when no packet is
+// due, so that rates decay on screen during quiet stretches.
+const tick = 100 * time.Millisecond
+
+// Replay reads frames from f, decodes them and sends them in batches to
+// out until the capture ends (it returns nil), the capture is damaged (it
+// returns a *DamageError after sending everything read before the damage)
+// or ctx is done. It never closes out.
+func Replay(ctx context.Context, f *File, out chan<- *model.Batch, opt Options) error {
+	r := replayer{ctx: ctx, f: f, out: out, opt: opt}
+	r.dec.LearnNames = opt.LearnNames
+	return r.run()
+}
+
+type replayer struct {
+	ctx   context.Context
+	f     *File
+	out   chan<- *model.Batch
+	opt   Options
+	dec   Decoder
+	batch *model.Batch
+	stats model.SourceStats
+	last  int64 // time of the last packet read
+
+	// pacing: capture time base maps to wall time wallBase at speed.
+	base     int64
+	wallBase time.Time
+	speed    float64
+	paced    bool
+}
+
+func (r *replayer) run() error {
+	r.batch = model.GetBatch()
+	count := 0
+	for {
+		if r.opt.Count > 0 && count >= r.opt.Count {
+			break
+		}
+		fr, err := r.f.Next()
+		if err != nil {
+			r.flush(r.last)
+			if err == io.EOF {
+				break
+			}
+			return err
+		}
+		if r.opt.Filter != nil && !r.opt.Filter.Match(fr.Data, fr.WireLen, fr.LinkType) {
+			r.stats.Filtered++
+			continue
+		}
+		count++
+		if r.opt.Player != nil {
+			if err := r.pace(fr.Time); err != nil {
+				return err
+			}
+		}
+		b := r.batch
+		b.Packets = append(b.Packets, model.Packet{})
+		p := &b.Packets[len(b.Packets)-1]
+		p.Time, p.WireLen, p.CapLen = fr.Time, uint32(fr.WireLen), uint32(fr.CapLen)
+		r.dec.Decode(fr.Data, fr.LinkType, p)
+		if fr.Time > r.last {
+			r.last = fr.Time
+		}
+		if len(b.Packets) >= model.BatchSize || !r.f.Buffered() {
+			if err := r.send(r.last); err != nil {
+				return err
+			}
+		}
+	}
+	if err := r.flush(r.last); err != nil {
+		return err
+	}
+	if p := r.opt.Player; p != nil {
+		p.mu.Lock()
+		p.done = true
+		p.mu.Unlock()
+	}
+	return nil
+}
+
+// send hands the current batch to the model (blocking: a replay never
+// drops) and starts a new one.
+func (r *replayer) send(now int64) error {
+	b := r.batch
+	b.Now = now
+	if r.dec.LearnNames {
+		b.Names = r.dec.TakeNames(b.Names)
+	}
+	st := r.stats
+	b.Source = &st
+	select {
+	case r.out <- b:
+	case <-r.ctx.Done():
+		return r.ctx.Err()
+	}
+	r.batch = model.GetBatch()
+	return nil
+}
+
+func (r *replayer) flush(now int64) error {
+	if len(r.batch.Packets) == 0 && now == 0 {
+		return nil
+	}
+	return r.send(now)
+}
+
+// pace waits until the replay clock reaches capture time t, sending the
+// batch read so far first and moving the clock every tick while it
+// waits. It follows the Player's speed, pause and steps as they change.
+func (r *replayer) pace(t int64) error {
+	pl := r.opt.Player
+	for {
+		pl.mu.Lock()
+		speed, paused, steps := pl.speed, pl.paused, pl.steps
+		pl.mu.Unlock()
+		now := time.Now()
+		if !r.paced || speed != r.speed {
+			// (Re)anchor the clock at the current capture position.
+			cur := r.clockAt(now)
+			if !r.paced {
+				cur = t
+			}
+			r.base, r.wallBase, r.speed, r.paced = cur, now, speed, true
+		}
+		if paused {
+			if steps > 0 {
+				// Move on by one second of capture time.
+				pl.mu.Lock()
+				pl.steps--
+				pl.mu.Unlock()
+				r.base += int64(time.Second)
+			}
+			r.wallBase = now
+			if t <= r.base {
+				pl.setClock(r.base)
+				return nil
+			}
+			if err := r.wait(r.base, time.Hour); err != nil {
+				return err
+			}
+			continue
+		}
+		if speed == 0 {
+			pl.setClock(t)
+			r.base, r.wallBase = t, now
+			return nil
+		}
+		clock := r.clockAt(now)
+		if t <= clock {
+			pl.setClock(clock)
+			return nil
+		}
+		due := time.Duration(float64(t-clock) / speed)
+		if err := r.wait(clock, due); err != nil {
+			return err
+		}
+	}
+}
+
+// clockAt is the replay clock at wall time now.
+func (r *replayer) clockAt(now time.Time) int64 {
+	if r.speed == 0 {
+		return r.base
+	}
+	return r.base + int64(float64(now.Sub(r.wallBase))*r.speed)
+}
+
+// wait sends what was read so far with the clock at now, then sleeps for
+// at most d (never longer than a tick), waking early on a Player change.
+func (r *replayer) wait(now int64, d time.Duration) error {
+	r.opt.Player.setClock(now)
+	if err := r.send(max(now, r.last)); err != nil {
+		return err
+	}
+	if d > tick {
+		d = tick
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.opt.Player.wake:
+	case <-r.ctx.Done():
+		return r.ctx.Err()
+	}
+	return nil
+}
