@@ -143,7 +143,35 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.report != "" {
 		return report(ctx, f, o, cfg, ropt, stdout, stderr)
 	}
-	return screen(ctx, f, o, cfg, ropt, stderr)
+	if o.speed > 0 {
+		ropt.Player = sniff.NewPlayer(o.speed)
+	}
+	src := source{
+		Title:  f.Name(),
+		Filter: filter.String(),
+		Player: ropt.Player,
+		Feed: func(ctx context.Context, out chan<- *model.Batch) error {
+			return sniff.Replay(ctx, f, out, ropt)
+		},
+	}
+	return screen(ctx, src, cfg, o, stderr)
+}
+
+// source is what the screen shows: where packets come from and the
+// function that feeds them to the model.
+type source struct {
+	// Title names the source: a file, "-", an interface.
+	Title string
+	// Filter is the capture filter expression, if any.
+	Filter string
+	// Player paces a replay; nil for live capture and unpaced replay.
+	Player *sniff.Player
+	// Live is true for an interface.
+	Live bool
+	// Feed runs the sniffer: it sends batches to out until its input
+	// ends (nil), fails (an error; what was sent before still counts) or
+	// ctx is done. It does not close out.
+	Feed func(ctx context.Context, out chan<- *model.Batch) error
 }
 
 // report replays the whole capture as fast as it reads and prints the

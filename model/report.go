@@ -11,29 +11,29 @@ import (
 // Report is the headless report: the final counts of a capture, as
 // printed by --report json.
 type Report struct {
-	Source        string                   `json:"source"`
-	Filter        string                   `json:"filter,omitempty"`
-	Packets       uint64                   `json:"packets"`
-	Bytes         uint64                   `json:"bytes"`
-	CapturedBytes uint64                   `json:"captured_bytes"`
-	First         *time.Time               `json:"first,omitempty"`
-	Last          *time.Time               `json:"last,omitempty"`
-	Duration      float64                  `json:"duration_seconds"`
-	Truncated     uint64                   `json:"truncated"`
-	Undecoded     uint64                   `json:"undecoded"`
-	NonIP         uint64                   `json:"non_ip"`
-	KernelDrops   uint64                   `json:"kernel_drops"`
-	QueueDrops    uint64                   `json:"queue_drops"`
-	Filtered      uint64                   `json:"filtered_out"`
-	PeakBPS       float64                  `json:"peak_bytes_per_second"`
-	Protocols     map[string]ProtoReport   `json:"protocols"`
-	Sizes         []SizeReport             `json:"sizes"`
-	SizesFine     []SizeReport             `json:"sizes_fine"`
-	Hosts         []HostReport             `json:"hosts"`
-	Conversations []ConvReport             `json:"conversations"`
-	Ports         []PortReport             `json:"ports"`
-	Other         map[string]OtherReport   `json:"other,omitempty"`
-	Error         string                   `json:"error,omitempty"`
+	Source        string                 `json:"source"`
+	Filter        string                 `json:"filter,omitempty"`
+	Packets       uint64                 `json:"packets"`
+	Bytes         uint64                 `json:"bytes"`
+	CapturedBytes uint64                 `json:"captured_bytes"`
+	First         *time.Time             `json:"first,omitempty"`
+	Last          *time.Time             `json:"last,omitempty"`
+	Duration      float64                `json:"duration_seconds"`
+	Truncated     uint64                 `json:"truncated"`
+	Undecoded     uint64                 `json:"undecoded"`
+	NonIP         uint64                 `json:"non_ip"`
+	KernelDrops   uint64                 `json:"kernel_drops"`
+	QueueDrops    uint64                 `json:"queue_drops"`
+	Filtered      uint64                 `json:"filtered_out"`
+	PeakBPS       float64                `json:"peak_bytes_per_second"`
+	Protocols     map[string]ProtoReport `json:"protocols"`
+	Sizes         []SizeReport           `json:"sizes"`
+	SizesFine     []SizeReport           `json:"sizes_fine"`
+	Hosts         []HostReport           `json:"hosts"`
+	Conversations []ConvReport           `json:"conversations"`
+	Ports         []PortReport           `json:"ports"`
+	Other         map[string]OtherReport `json:"other,omitempty"`
+	Error         string                 `json:"error,omitempty"`
 }
 
 // ProtoReport is one protocol's counts.
@@ -72,12 +72,12 @@ type ConvReport struct {
 
 // PortReport is one port's counts.
 type PortReport struct {
-	Proto   string `json:"proto"`
-	Port    uint16 `json:"port"`
-	Service string `json:"service,omitempty"`
-	Packets uint64 `json:"packets"`
-	Bytes   uint64 `json:"bytes"`
-	ToPort  Counts `json:"to_port"`
+	Proto    string `json:"proto"`
+	Port     uint16 `json:"port"`
+	Service  string `json:"service,omitempty"`
+	Packets  uint64 `json:"packets"`
+	Bytes    uint64 `json:"bytes"`
+	ToPort   Counts `json:"to_port"`
 	FromPort Counts `json:"from_port"`
 }
 

@@ -36,8 +36,8 @@ type entry struct {
 // appSet is a set of Apps.
 type appSet uint64
 
-func (s appSet) add(a App) appSet  { return s | 1<<(a&63) }
-func (s appSet) has(a App) bool    { return s&(1<<(a&63)) != 0 }
+func (s appSet) add(a App) appSet      { return s | 1<<(a&63) }
+func (s appSet) has(a App) bool        { return s&(1<<(a&63)) != 0 }
 func (s appSet) merge(o appSet) appSet { return s | o }
 
 func (e *entry) count(p *Packet, sec int64, out, in bool) {
