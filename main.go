@@ -30,11 +30,16 @@ import (
 const usage = `pktop: top for packets.
 
 Usage:
+  pktop [-i IFACE] [filter]           capture live (default: the first interface up)
+  pktop -i IFACE --report json|text   capture live headless (-c N, --duration D)
+  pktop -D                            list the interfaces
   pktop --demo                        replay the capture built into pktop
   pktop -r FILE [filter]              replay a pcap/pcapng file (or - for stdin)
   pktop -r FILE --report json|text    print the final counts and exit
 
 Examples:
+  sudo pktop -i eth0 -w trace.pcap not port 22
+  sudo pktop -i any --duration 30s --report text
   pktop -r capture.pcap tcp port 443
   pktop -r capture.pcapng --speed 10
   ssh host sudo tcpdump -i any -U -w - | pktop -r -
@@ -58,6 +63,15 @@ type options struct {
 	top       int
 	noNames   bool
 	noService bool
+
+	// live capture (live.go)
+	live      bool
+	iface     string
+	listIf    bool
+	noPromisc bool
+	snaplen   int
+	write     string
+	duration  time.Duration
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -80,6 +94,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 	fs.IntVar(&o.count, "c", 0, "stop after `N` packets")
 	fs.IntVar(&o.top, "top", 10, "rows of each table in a text report")
 	fs.BoolVar(&o.noNames, "n", false, "do not learn host names from DNS answers, TLS SNI and HTTP Host headers")
+	fs.StringVar(&o.iface, "i", "", "capture live on `interface` (any: all of them; default: the first one up, not loopback)")
+	fs.BoolVar(&o.listIf, "D", false, "list the interfaces pktop can capture on, and exit")
+	fs.BoolVar(&o.noPromisc, "p", false, "do not put the interface in promiscuous mode")
+	fs.IntVar(&o.snaplen, "s", 0, "keep at most `snaplen` bytes of each live packet (0: 262144)")
+	fs.StringVar(&o.write, "w", "", "also write every captured packet to `file` (pcap; pcapng if it ends in .pcapng or with -i any)")
+	fs.DurationVar(&o.duration, "duration", 0, "stop a live capture after this `time` (e.g. 30s, 5m)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, 0
@@ -103,9 +123,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 		fmt.Fprintln(stderr, "pktop: --speed must be 0 or more")
 		return nil, 2
 	}
-	if o.read == "" && !o.demo {
-		fmt.Fprint(stderr, "pktop: nothing to read: give -r FILE, or --demo to replay the built-in capture\n\n")
-		fs.Usage()
+	if !liveFlags(o, stderr) {
 		return nil, 2
 	}
 	return o, -1
@@ -118,6 +136,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	if o.listIf || o.live {
+		return live(ctx, o, stdout, stderr)
+	}
 
 	var f *sniff.File
 	var err error
@@ -192,13 +213,7 @@ func report(ctx context.Context, f *sniff.File, o *options, cfg model.Config, ro
 	if rerr != nil {
 		rep.Error = rerr.Error()
 	}
-	var werr error
-	if o.report == "json" {
-		werr = rep.WriteJSON(stdout)
-	} else {
-		werr = rep.WriteText(stdout, o.top)
-	}
-	if werr != nil {
+	if werr := writeReport(rep, o, stdout); werr != nil {
 		fmt.Fprintf(stderr, "pktop: writing the report: %v\n", werr)
 		return 1
 	}

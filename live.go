@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pktop/pktop/model"
+	"github.com/pktop/pktop/sniff"
+)
+
+// liveFlags checks the live-capture flags and decides whether pktop
+// captures live: it does when neither -r nor --demo is given.
+func liveFlags(o *options, stderr io.Writer) bool {
+	replay := o.read != "" || o.demo
+	var liveOnly []string
+	for _, f := range []struct {
+		set  bool
+		name string
+	}{{o.iface != "", "-i"}, {o.write != "", "-w"}, {o.noPromisc, "-p"}, {o.snaplen != 0, "-s"}, {o.duration != 0, "--duration"}} {
+		if f.set {
+			liveOnly = append(liveOnly, f.name)
+		}
+	}
+	switch {
+	case o.read != "" && o.demo:
+		fmt.Fprintln(stderr, "pktop: give -r FILE or --demo, not both")
+		return false
+	case replay && len(liveOnly) > 0:
+		fmt.Fprintf(stderr, "pktop: %s %s for live capture, not with -r or --demo\n", strings.Join(liveOnly, ", "), are(len(liveOnly)))
+		return false
+	case o.snaplen < 0:
+		fmt.Fprintln(stderr, "pktop: -s must be 0 or more")
+		return false
+	case o.duration < 0:
+		fmt.Fprintln(stderr, "pktop: --duration must be positive")
+		return false
+	case o.write == "-":
+		fmt.Fprintln(stderr, "pktop: -w needs a file name (to pipe packets, use tcpdump -w -)")
+		return false
+	}
+	o.live = !replay && !o.listIf
+	return true
+}
+
+func are(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
+// live lists the interfaces (-D) or captures from one: headless with
+// --report, on the screen otherwise.
+func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
+	if o.listIf {
+		ifs, err := sniff.Interfaces()
+		if err != nil {
+			fmt.Fprintf(stderr, "pktop: %v\n", err)
+			return 1
+		}
+		for _, i := range ifs {
+			fmt.Fprintln(stdout, i)
+		}
+		return 0
+	}
+	iface := o.iface
+	if iface == "" {
+		var err error
+		if iface, err = sniff.DefaultInterface(); err != nil {
+			fmt.Fprintf(stderr, "pktop: %v\n", err)
+			return 1
+		}
+	}
+	lc, err := sniff.OpenLive(sniff.LiveOptions{Interface: iface, Filter: o.filter, Snaplen: o.snaplen,
+		NoPromisc: o.noPromisc, Count: o.count, LearnNames: !o.noNames})
+	if err != nil {
+		fmt.Fprintf(stderr, "pktop: %v\n", err)
+		return 1
+	}
+	defer lc.Close()
+	var wf *os.File
+	if o.write != "" {
+		if wf, err = os.Create(o.write); err != nil {
+			fmt.Fprintf(stderr, "pktop: %v\n", err)
+			return 1
+		}
+		// Closed after the capture: on every way out, signals included,
+		// the capture stops, flushes, then the file is synced and closed.
+		defer func() {
+			lc.Close()
+			if err := wf.Sync(); err != nil {
+				fmt.Fprintf(stderr, "pktop: writing %s: %v\n", o.write, err)
+			}
+			wf.Close()
+		}()
+		pcapng := strings.HasSuffix(strings.ToLower(o.write), ".pcapng")
+		if err := lc.WriteTo(wf, o.write, pcapng); err != nil {
+			fmt.Fprintf(stderr, "pktop: writing %s: %v\n", o.write, err)
+			return 1
+		}
+	}
+	// The socket and the -w file are open: nothing else needs privileges.
+	if _, err := sniff.DropPrivileges(wf); err != nil {
+		fmt.Fprintf(stderr, "pktop: warning: %v\n", err)
+	}
+
+	cfg := model.DefaultConfig()
+	cfg.MaxKeys = o.maxKeys
+	cfg.Service = serviceName
+	capCtx := ctx
+	if o.duration > 0 {
+		var cancel context.CancelFunc
+		capCtx, cancel = context.WithTimeout(ctx, o.duration)
+		defer cancel()
+	}
+	defer func() {
+		st := lc.Stats()
+		fmt.Fprintf(stderr, "pktop: %d packets captured on %s, %d dropped by the kernel, %d dropped by pktop\n",
+			st.Captured, lc.Name(), st.KernelDrops, st.QueueDrops)
+	}()
+	if o.report != "" {
+		where := "in the kernel"
+		if !lc.FilterInKernel() {
+			where = "in pktop"
+		}
+		if o.filter == "" {
+			where = "none"
+		}
+		fmt.Fprintf(stderr, "pktop: capturing on %s (filter: %s), Ctrl-C to stop\n", lc.Name(), where)
+		return liveReport(capCtx, lc, o, cfg, stdout, stderr)
+	}
+	src := source{
+		Title:  lc.Name(),
+		Filter: o.filter,
+		Live:   true,
+		Feed: func(ctx context.Context, out chan<- *model.Batch) error {
+			if o.duration > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, o.duration)
+				defer cancel()
+			}
+			return lc.Feed(ctx, out)
+		},
+	}
+	return screen(ctx, src, cfg, o, stderr)
+}
+
+// liveReport captures until ctx is done (a signal or --duration) or -c
+// packets were read, then prints the report. Stopping by signal is the
+// normal end of a live capture: the report covers what was captured and
+// pktop exits 0.
+func liveReport(ctx context.Context, lc *sniff.Live, o *options, cfg model.Config, stdout, stderr io.Writer) int {
+	ch := make(chan *model.Batch, 64)
+	m := model.New(cfg, time.Hour)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- lc.Feed(ctx, ch)
+		close(ch)
+	}()
+	// The model drains every batch the capture sent, whatever stopped it.
+	agg := m.Run(context.Background(), ch)
+	ferr := <-errc
+	if errors.Is(ferr, context.Canceled) || errors.Is(ferr, context.DeadlineExceeded) {
+		ferr = nil
+	}
+	rep := model.NewReport(agg.Snapshot(model.View{Sort: model.SortBytes}), lc.Name(), o.filter)
+	if ferr != nil {
+		rep.Error = ferr.Error()
+	}
+	if werr := writeReport(rep, o, stdout); werr != nil {
+		fmt.Fprintf(stderr, "pktop: writing the report: %v\n", werr)
+		return 1
+	}
+	if ferr != nil {
+		fmt.Fprintf(stderr, "pktop: %v\n", ferr)
+		return 1
+	}
+	return 0
+}
+
+// writeReport prints the report as --report asks (json or text).
+func writeReport(rep *model.Report, o *options, stdout io.Writer) error {
+	if o.report == "json" {
+		return rep.WriteJSON(stdout)
+	}
+	return rep.WriteText(stdout, o.top)
+}
