@@ -126,9 +126,9 @@ func NewReader(name string, r io.Reader) (*File, error) {
 	f.br = bufio.NewReaderSize(f.count, readBufferSize)
 	magic, err := f.br.Peek(4)
 	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(f.br)
-		if err != nil {
-			return nil, &FormatError{name, "gzip data is damaged: " + err.Error()}
+		zr, zerr := gzip.NewReader(f.br)
+		if zerr != nil {
+			return nil, &FormatError{name, "gzip data is damaged: " + zerr.Error()}
 		}
 		f.gz = true
 		f.count = &countingReader{r: zr}
@@ -136,6 +136,12 @@ func NewReader(name string, r io.Reader) (*File, error) {
 		magic, err = f.br.Peek(4)
 	}
 	if err != nil {
+		if err != io.EOF && err != io.ErrUnexpectedEOF {
+			if f.gz {
+				return nil, &FormatError{name, "gzip data is damaged: " + err.Error()}
+			}
+			return nil, &FormatError{name, "cannot read: " + err.Error()}
+		}
 		if len(magic) == 0 {
 			return nil, &FormatError{name, "empty file, not a capture"}
 		}

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestImportBoundaries enforces who imports whom (see each package's
+// doc.go): sniff alone imports gopacket; model imports neither gopacket
+// nor the screen libraries; ui never imports sniff nor gopacket; sniff
+// never imports the screen libraries.
+func TestImportBoundaries(t *testing.T) {
+	forbidden := map[string][]string{
+		"./model": {"github.com/gopacket/", "github.com/rivo/tview", "github.com/gdamore/tcell", "github.com/guptarohit/asciigraph", "github.com/pktop/pktop/sniff", "github.com/pktop/pktop/ui"},
+		"./ui":    {"github.com/gopacket/", "github.com/pktop/pktop/sniff"},
+		"./sniff": {"github.com/rivo/tview", "github.com/gdamore/tcell", "github.com/guptarohit/asciigraph", "github.com/pktop/pktop/ui"},
+	}
+	for pkg, bad := range forbidden {
+		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
+		if err != nil {
+			if strings.Contains(string(out), "matched no packages") || strings.Contains(string(out), "no Go files") {
+				continue
+			}
+			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, b := range bad {
+				if strings.HasPrefix(dep, b) {
+					t.Errorf("%s depends on %s", pkg, dep)
+				}
+			}
+		}
+	}
+	// main.go wires the packages but leaves gopacket to sniff.
+	out, err := exec.Command("go", "list", "-f", "{{join .Imports \"\\n\"}}", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "github.com/gopacket/") {
+		t.Errorf("package main imports gopacket directly:\n%s", out)
+	}
+}
