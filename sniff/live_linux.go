@@ -69,7 +69,7 @@ type Live struct {
 	out   *bufio.Writer
 	pcap  *pcapgo.Writer
 	ng    *pcapgo.NgWriter
-	ngIDs map[layers.LinkType]int
+	ngIDs map[int]int // pcapng interface by interface index
 	path  string
 
 	captured, kdrops, qdrops, filtered atomic.Uint64
@@ -348,27 +348,46 @@ func (l *Live) WriteTo(w io.Writer, name string, pcapng bool) error {
 		}
 		return l.flushOut()
 	}
-	lts := []layers.LinkType{l.lt}
-	if l.any {
-		lts = []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeRaw}
+	// pcapng: one interface block per interface, named, with its own
+	// link type; on any, those up now, then any other as it shows up.
+	l.ngIDs = map[int]int{}
+	if !l.any {
+		return l.addNgInterface(0, l.name, l.lt)
 	}
-	l.ngIDs = map[layers.LinkType]int{}
-	for i, lt := range lts {
-		intf := pcapgo.NgInterface{Name: l.name, LinkType: lt, SnapLength: uint32(l.snap),
-			TimestampResolution: 9, OS: "Linux"}
-		if i == 0 {
-			ng, err := pcapgo.NewNgWriterInterface(l.out, intf, pcapgo.NgWriterOptions{
-				SectionInfo: pcapgo.NgSectionInfo{Application: "pktop"}})
-			if err != nil {
+	ifs, _ := net.Interfaces()
+	for _, i := range ifs {
+		if lt, ok := hwLinkType(arphrd(i.Name)); ok && i.Flags&net.FlagUp != 0 {
+			if err := l.addNgInterface(i.Index, i.Name, lt); err != nil {
 				return err
 			}
-			l.ng = ng
-		} else if _, err := l.ng.AddInterface(intf); err != nil {
+		}
+	}
+	if l.ng == nil {
+		return l.addNgInterface(-1, "any", layers.LinkTypeEthernet)
+	}
+	return nil
+}
+
+// addNgInterface writes a pcapng interface block (the section header
+// first, for the first one) and flushes it.
+func (l *Live) addNgInterface(index int, name string, lt layers.LinkType) error {
+	intf := pcapgo.NgInterface{Name: name, LinkType: lt, SnapLength: uint32(l.snap),
+		TimestampResolution: 9, OS: "Linux", Filter: strings.TrimSpace(l.opt.Filter)}
+	id := 0
+	if l.ng == nil {
+		ng, err := pcapgo.NewNgWriterInterface(l.out, intf, pcapgo.NgWriterOptions{
+			SectionInfo: pcapgo.NgSectionInfo{Application: "pktop"}})
+		if err != nil {
 			return err
 		}
-		l.ngIDs[lt] = i
+		l.ng = ng
+	} else {
+		var err error
+		if id, err = l.ng.AddInterface(intf); err != nil {
+			return err
+		}
 	}
-	// The file is a valid, empty capture from the start.
+	l.ngIDs[index] = id
 	return l.flushOut()
 }
 
@@ -376,7 +395,21 @@ func (l *Live) write(ci gopacket.CaptureInfo, data []byte, lt layers.LinkType) e
 	if l.pcap != nil {
 		return l.pcap.WritePacket(ci, data)
 	}
-	ci.InterfaceIndex = l.ngIDs[lt]
+	id := 0
+	if l.any {
+		var ok bool
+		if id, ok = l.ngIDs[ci.InterfaceIndex]; !ok {
+			name := "if" + strconv.Itoa(ci.InterfaceIndex)
+			if ifi, err := net.InterfaceByIndex(ci.InterfaceIndex); err == nil {
+				name = ifi.Name
+			}
+			if err := l.addNgInterface(ci.InterfaceIndex, name, lt); err != nil {
+				return err
+			}
+			id = l.ngIDs[ci.InterfaceIndex]
+		}
+	}
+	ci.InterfaceIndex = id
 	ci.AncillaryData = nil
 	return l.ng.WritePacket(ci, data)
 }
