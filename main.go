@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -52,17 +53,17 @@ Options:
 `
 
 type options struct {
-	read      string
-	demo      bool
-	report    string
-	filter    string
-	speed     float64
-	refresh   time.Duration
-	maxKeys   int
-	count     int
-	top       int
-	noNames   bool
-	noService bool
+	read    string
+	demo    bool
+	report  string
+	filter  string
+	speed   float64
+	refresh time.Duration
+	maxKeys int
+	count   int
+	top     int
+	noNames bool
+	cpuProf string
 
 	// live capture (live.go)
 	live      bool
@@ -94,6 +95,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 	fs.IntVar(&o.count, "c", 0, "stop after `N` packets")
 	fs.IntVar(&o.top, "top", 10, "rows of each table in a text report")
 	fs.BoolVar(&o.noNames, "n", false, "do not learn host names from DNS answers, TLS SNI and HTTP Host headers")
+	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a Go CPU profile to `file` (for developers)")
 	fs.StringVar(&o.iface, "i", "", "capture live on `interface` (any: all of them; default: the first one up, not loopback)")
 	fs.BoolVar(&o.listIf, "D", false, "list the interfaces pktop can capture on, and exit")
 	fs.BoolVar(&o.noPromisc, "p", false, "do not put the interface in promiscuous mode")
@@ -136,6 +138,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	if o.cpuProf != "" {
+		pf, err := os.Create(o.cpuProf)
+		if err != nil {
+			fmt.Fprintf(stderr, "pktop: %v\n", err)
+			return 2
+		}
+		defer pf.Close()
+		pprof.StartCPUProfile(pf)
+		defer pprof.StopCPUProfile()
+	}
 	if o.listIf || o.live {
 		return live(ctx, o, stdout, stderr)
 	}
@@ -208,7 +220,7 @@ func report(ctx context.Context, f *sniff.File, o *options, cfg model.Config, ro
 	}()
 	agg := m.Run(ctx, ch)
 	rerr := <-errc
-	snap := agg.Snapshot(model.View{Sort: model.SortBytes})
+	snap := agg.Snapshot(model.View{Sort: model.SortBytes, NoSpark: true})
 	rep := model.NewReport(snap, f.Name(), ropt.Filter.String())
 	if rerr != nil {
 		rep.Error = rerr.Error()

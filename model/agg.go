@@ -172,14 +172,6 @@ func (a *Aggregator) Add(p *Packet) {
 		a.nonIP++
 		return
 	}
-	// Hosts: the frame counts once for each address of its outermost
-	// IP header; sent for the source, received for the destination.
-	if p.Src == p.Dst {
-		a.hosts.get(p.Src).count(p, sec, true, true)
-	} else {
-		a.hosts.get(p.Src).count(p, sec, true, false)
-		a.hosts.get(p.Dst).count(p, sec, false, true)
-	}
 	// Conversations: out is A to B.
 	k := ConvKey{p.Src, p.Dst}
 	fwd := true
@@ -187,13 +179,40 @@ func (a *Aggregator) Add(p *Packet) {
 		k = ConvKey{p.Dst, p.Src}
 		fwd = false
 	}
-	a.convs.get(k).count(p, sec, fwd, !fwd)
+	c := a.convs.get(k)
+	c.count(p, sec, fwd, !fwd)
+	// Hosts: the frame counts once for each address of its outermost
+	// IP header; sent for the source, received for the destination. The
+	// conversation remembers its hosts' entries, which saves two map
+	// look-ups a packet; each is counted before the next look-up, which
+	// may evict it.
+	if p.Src == p.Dst {
+		a.host(&c.hostA, p.Src).count(p, sec, true, true)
+	} else {
+		ha, hb := &c.hostA, &c.hostB
+		if !fwd {
+			ha, hb = hb, ha
+		}
+		a.host(ha, p.Src).count(p, sec, true, false)
+		a.host(hb, p.Dst).count(p, sec, false, true)
+	}
 	// Ports: the frame counts under its service port; in is towards
 	// the port (requests), out is from it (replies).
 	if p.SrcPort != 0 || p.DstPort != 0 {
 		port, toService := servicePort(p.SrcPort, p.DstPort)
 		a.ports.get(PortKey{p.L4, port}).count(p, sec, !toService, toService)
 	}
+}
+
+// host returns the entry of host addr, from the link l when it is still
+// valid.
+func (a *Aggregator) host(l *link, addr netip.Addr) *entry {
+	if l.e != nil && l.e.gen == l.gen {
+		return l.e
+	}
+	e := a.hosts.get(addr)
+	l.e, l.gen = e, e.gen
+	return e
 }
 
 // servicePort picks which of a packet's two ports names its service: the

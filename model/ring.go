@@ -10,37 +10,27 @@ const HistorySeconds = 40
 var Windows = [3]int{2, 10, 40}
 
 // ring keeps per-second byte counts in two directions for the last
-// HistorySeconds seconds of the capture clock.
+// HistorySeconds seconds of the capture clock. The newest second is kept
+// in two counters beside the head, so that counting a packet touches the
+// same cache line as the entry's totals; the older seconds live in slots
+// that are touched once per second at most, allocated on first use.
 type ring struct {
-	head  int64 // the second (since the epoch) of the newest slot
-	out   [HistorySeconds]uint32
-	in    [HistorySeconds]uint32
-	valid bool
+	head          int64 // the newest second with traffic (since the epoch)
+	curOut, curIn uint32
+	valid         bool
+	slots         *ringSlots
 }
 
-// advance moves the ring forward to second sec, clearing the slots of the
-// seconds that passed with no traffic. It returns false when sec is older
-// than the ring's history (the caller then counts totals only).
-func (r *ring) advance(sec int64) bool {
-	if !r.valid {
-		r.head, r.valid = sec, true
-		return true
+type ringSlots struct {
+	out, in [HistorySeconds]uint32
+}
+
+func slotIndex(sec int64) int64 {
+	i := sec % HistorySeconds
+	if i < 0 {
+		i += HistorySeconds
 	}
-	if sec <= r.head {
-		return sec > r.head-HistorySeconds
-	}
-	gap := sec - r.head
-	if gap >= HistorySeconds {
-		r.out = [HistorySeconds]uint32{}
-		r.in = [HistorySeconds]uint32{}
-	} else {
-		for s := r.head + 1; s <= sec; s++ {
-			i := s % HistorySeconds
-			r.out[i], r.in[i] = 0, 0
-		}
-	}
-	r.head = sec
-	return true
+	return i
 }
 
 func satAdd(a *uint32, n uint32) {
@@ -54,17 +44,76 @@ func satAdd(a *uint32, n uint32) {
 // add counts n bytes at second sec in the given direction (out when
 // out is true).
 func (r *ring) add(sec int64, n uint32, out bool) {
-	if !r.advance(sec) {
+	switch {
+	case !r.valid:
+		r.head, r.valid = sec, true
+	case sec > r.head:
+		r.roll(sec)
+	case sec < r.head:
+		if sec <= r.head-HistorySeconds {
+			return // older than the history: totals only
+		}
+		if r.slots == nil {
+			r.slots = new(ringSlots)
+		}
+		i := slotIndex(sec)
+		if out {
+			satAdd(&r.slots.out[i], n)
+		} else {
+			satAdd(&r.slots.in[i], n)
+		}
 		return
 	}
-	i := sec % HistorySeconds
-	if i < 0 {
-		i += HistorySeconds
-	}
 	if out {
-		satAdd(&r.out[i], n)
+		satAdd(&r.curOut, n)
 	} else {
-		satAdd(&r.in[i], n)
+		satAdd(&r.curIn, n)
+	}
+}
+
+// roll moves the head to sec: the head's counters go to their slot and
+// the seconds in between, which had no traffic, are cleared.
+func (r *ring) roll(sec int64) {
+	if r.slots == nil {
+		r.slots = new(ringSlots)
+	}
+	gap := sec - r.head
+	if gap >= HistorySeconds {
+		*r.slots = ringSlots{}
+	} else {
+		for t := r.head + 1; t < sec; t++ {
+			i := slotIndex(t)
+			r.slots.out[i], r.slots.in[i] = 0, 0
+		}
+	}
+	if gap <= HistorySeconds {
+		i := slotIndex(r.head)
+		r.slots.out[i], r.slots.in[i] = r.curOut, r.curIn
+	}
+	r.head, r.curOut, r.curIn = sec, 0, 0
+}
+
+// at returns the bytes out and in of second s.
+func (r *ring) at(s int64) (uint32, uint32) {
+	switch {
+	case !r.valid || s > r.head || s <= r.head-HistorySeconds:
+		return 0, 0
+	case s == r.head:
+		return r.curOut, r.curIn
+	case r.slots == nil:
+		return 0, 0
+	}
+	i := slotIndex(s)
+	return r.slots.out[i], r.slots.in[i]
+}
+
+// reset empties the ring, keeping its slots for reuse.
+func (r *ring) reset() {
+	sl := r.slots
+	*r = ring{}
+	if sl != nil {
+		*sl = ringSlots{}
+		r.slots = sl
 	}
 }
 
@@ -90,15 +139,9 @@ func (r *ring) rates(now, start int64) [3]Rate {
 	var sumOut, sumIn float64
 	k := 0
 	for age := 0; age < HistorySeconds; age++ {
-		s := nowSec - int64(age)
-		if s <= r.head && s > r.head-HistorySeconds {
-			i := s % HistorySeconds
-			if i < 0 {
-				i += HistorySeconds
-			}
-			sumOut += float64(r.out[i])
-			sumIn += float64(r.in[i])
-		}
+		o, in := r.at(nowSec - int64(age))
+		sumOut += float64(o)
+		sumIn += float64(in)
 		if age+1 == Windows[k] {
 			d := windowSpan(Windows[k], frac, now, start)
 			res[k] = Rate{Out: sumOut / d, In: sumIn / d}
@@ -131,14 +174,8 @@ func (r *ring) history(now int64, n int) []uint64 {
 	}
 	nowSec := floorDiv(now, 1e9)
 	for j := 0; j < n; j++ {
-		s := nowSec - int64(n-1-j)
-		if s <= r.head && s > r.head-HistorySeconds {
-			i := s % HistorySeconds
-			if i < 0 {
-				i += HistorySeconds
-			}
-			out[j] = uint64(r.out[i]) + uint64(r.in[i])
-		}
+		o, in := r.at(nowSec - int64(n-1-j))
+		out[j] = uint64(o) + uint64(in)
 	}
 	return out
 }

@@ -69,6 +69,8 @@ type View struct {
 	Limit int
 	// Focus, when not nil, is the row every pane is focused on.
 	Focus *Key
+	// NoSpark leaves Row.Spark empty (reports have no use for it).
+	NoSpark bool
 }
 
 // Row is one host, conversation or port with its counts.
@@ -259,7 +261,7 @@ func totalRates(r [3]Rate) [3]float64 {
 func (a *Aggregator) row(k Key, e *entry, spark bool) Row {
 	r := Row{Key: k, Total: e.total, Out: e.out, In: e.in,
 		Rates: e.hist.rates(a.now, a.start), Share: a.share(e.total.Bytes),
-		Plen: e.sizes, Protos: e.protos, First: e.first, Last: e.lastSeen}
+		Plen: widen(e.sizes), Protos: e.protos, First: e.first, Last: e.lastSeen}
 	if spark {
 		r.Spark = e.hist.history(a.now, HistorySeconds)
 	}
@@ -316,7 +318,7 @@ func (a *Aggregator) cut(kind Kind, cs []cand, v View, keys int, evicted uint64,
 	}
 	t := Table{Kind: kind, Matched: len(cs), Keys: keys, Evicted: evicted, Rows: make([]Row, n)}
 	for i := 0; i < n; i++ {
-		t.Rows[i] = a.row(cs[i].k, cs[i].e, true)
+		t.Rows[i] = a.row(cs[i].k, cs[i].e, !v.NoSpark)
 	}
 	t.Other = a.row(Key{Kind: kind}, other, false)
 	return t
@@ -386,4 +388,12 @@ func (a *Aggregator) Lookup(k Key) (Row, bool) {
 		return Row{Key: k}, false
 	}
 	return a.row(k, e, true), true
+}
+
+func widen(s [NumPlen]uint32) [NumPlen]uint64 {
+	var w [NumPlen]uint64
+	for i, v := range s {
+		w[i] = uint64(v)
+	}
+	return w
 }

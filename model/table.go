@@ -22,15 +22,29 @@ func (c *Counts) merge(o Counts) {
 
 // entry holds everything counted for one key of a table (a host, a
 // conversation, a port). Only the model goroutine touches it.
+//
+// The fields a packet touches come first, so that counting one touches one
+// or two cache lines of the entry.
 type entry struct {
 	total    Counts // frames with this key, each counted once
 	out, in  Counts // by direction (see Row for what each means per table)
 	hist     ring
-	sizes    [NumPlen]uint64
 	protos   ProtoSet
 	apps     appSet
 	first    int64
 	lastSeen int64
+	sizes    [NumPlen]uint32
+	// gen changes whenever the entry is evicted, so that a link to it
+	// can tell it no longer belongs to its key.
+	gen uint32
+	// hostA and hostB link a conversation to its hosts' entries.
+	hostA, hostB link
+}
+
+// link points to an entry of another table, valid while gen matches.
+type link struct {
+	e   *entry
+	gen uint32
 }
 
 // appSet is a set of Apps.
@@ -50,7 +64,9 @@ func (e *entry) count(p *Packet, sec int64, out, in bool) {
 		e.in.add(p.WireLen)
 		e.hist.add(sec, p.WireLen, false)
 	}
-	e.sizes[plenIndex(p.WireLen)]++
+	if i := plenIndex(p.WireLen); e.sizes[i] < ^uint32(0) {
+		e.sizes[i]++
+	}
 	e.protos |= p.Protos
 	if p.App != AppNone {
 		e.apps = e.apps.add(p.App)
@@ -67,7 +83,7 @@ func (e *entry) merge(o *entry) {
 	e.out.merge(o.out)
 	e.in.merge(o.in)
 	for i := range e.sizes {
-		e.sizes[i] += o.sizes[i]
+		e.sizes[i] = satAdd32(e.sizes[i], o.sizes[i])
 	}
 	e.protos |= o.protos
 	e.apps = e.apps.merge(o.apps)
@@ -86,6 +102,7 @@ type table[K comparable] struct {
 	other   entry
 	evicted uint64 // keys folded into other so far
 	free    []*entry
+	sample  []uint64
 }
 
 func newTable[K comparable](max int) *table[K] {
@@ -107,7 +124,10 @@ func (t *table[K]) get(k K) *entry {
 	if n := len(t.free); n > 0 {
 		e = t.free[n-1]
 		t.free = t.free[:n-1]
+		h, g := e.hist, e.gen
 		*e = entry{}
+		h.reset()
+		e.hist, e.gen = h, g
 	} else {
 		e = new(entry)
 	}
@@ -115,31 +135,54 @@ func (t *table[K]) get(k K) *entry {
 	return e
 }
 
-// evict folds the lightest quarter of the entries into other.
+// evictSample is how many entries evict looks at to find the lightest
+// quarter's threshold.
+const evictSample = 1024
+
+// evict folds about the lightest quarter of the entries into other. It
+// finds the threshold from a sample (map iteration order is random), so
+// that an eviction costs one pass over the table, not a sort of it.
 func (t *table[K]) evict() {
 	n := len(t.m) / 4
 	if n < 1 {
 		n = 1
 	}
-	bytes := make([]uint64, 0, len(t.m))
+	sample := t.sample[:0]
 	for _, e := range t.m {
-		bytes = append(bytes, e.total.Bytes)
+		sample = append(sample, e.total.Bytes)
+		if len(sample) == evictSample {
+			break
+		}
 	}
-	slices.Sort(bytes)
-	limit := bytes[n-1] // evict entries at or below this, up to n of them
+	t.sample = sample
+	slices.Sort(sample)
+	limit := sample[(len(sample)*n)/len(t.m)] // evict entries at or below this, up to n of them
 	removed := 0
 	for k, e := range t.m {
 		if removed >= n {
 			break
 		}
 		if e.total.Bytes <= limit {
-			t.other.merge(e)
-			delete(t.m, k)
-			t.free = append(t.free, e)
+			t.drop(k, e)
 			removed++
 		}
 	}
+	if removed == 0 { // the sample missed the lightest: drop any one
+		for k, e := range t.m {
+			t.drop(k, e)
+			removed++
+			break
+		}
+	}
 	t.evicted += uint64(removed)
+}
+
+// drop folds an entry into other and forgets it.
+func (t *table[K]) drop(k K, e *entry) {
+	t.other.merge(e)
+	delete(t.m, k)
+	e.gen++
+	t.free = append(t.free, e)
 }
 
 func (t *table[K]) reset() {
@@ -147,4 +190,11 @@ func (t *table[K]) reset() {
 	t.other = entry{}
 	t.evicted = 0
 	t.free = nil
+}
+
+func satAdd32(a, b uint32) uint32 {
+	if s := a + b; s >= a {
+		return s
+	}
+	return ^uint32(0)
 }

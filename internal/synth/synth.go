@@ -13,9 +13,14 @@ import (
 	"math/rand/v2"
 )
 
+// Flows is the number of flows Write draws packets from: each flow keeps
+// its addresses, ports and protocol, and a few flows carry most packets
+// (a skewed popularity, as on real links).
+const Flows = 20000
+
 // Write writes a pcap of n packets from the given number of distinct
-// source addresses (as many as n: a flood where every packet has a new
-// source).
+// source addresses. With sources >= n it writes a flood: every packet
+// comes from a new source address.
 func Write(out io.Writer, n, sources int) error {
 	w := bufio.NewWriterSize(out, 1<<20)
 	hdr := make([]byte, 24)
@@ -30,11 +35,13 @@ func Write(out io.Writer, n, sources int) error {
 	rec := make([]byte, 16)
 	ts := int64(1700000000) * 1e6
 	for i := 0; i < n; i++ {
-		src := uint32(i % sources)
+		flow := uint32(r.IntN(r.IntN(Flows) + 1))
+		src := flow % uint32(sources)
 		if sources >= n {
 			src = uint32(i)
 		}
-		frame = build(frame[:0], r, src)
+		fr := rand.New(rand.NewPCG(uint64(flow), 7))
+		frame = build(frame[:0], r, fr, src)
 		ts += int64(r.IntN(20))
 		binary.LittleEndian.PutUint32(rec[0:], uint32(ts/1e6))
 		binary.LittleEndian.PutUint32(rec[4:], uint32(ts%1e6))
@@ -48,9 +55,11 @@ func Write(out io.Writer, n, sources int) error {
 
 var sizes = []int{0, 0, 0, 40, 100, 200, 500, 1000, 1400, 1400, 1400}
 
-func build(b []byte, r *rand.Rand, src uint32) []byte {
+// build appends one frame of the flow whose random source is fr; r gives
+// what changes from packet to packet (the payload size).
+func build(b []byte, r, fr *rand.Rand, src uint32) []byte {
 	b = append(b, 0, 1, 2, 3, 4, 5, 0, 6, 7, 8, 9, 10)
-	k := r.IntN(100)
+	k := fr.IntN(100)
 	pay := sizes[r.IntN(len(sizes))]
 	switch {
 	case k < 2: // ARP
@@ -72,9 +81,9 @@ func build(b []byte, r *rand.Rand, src uint32) []byte {
 		h[9] = 0x01
 		binary.BigEndian.PutUint32(h[20:], src)
 		h[24], h[25] = 0x20, 0x01
-		h[39] = byte(r.IntN(50))
+		h[39] = byte(fr.IntN(50))
 		b = append(b, h...)
-		b = l4hdr(b, proto, r)
+		b = l4hdr(b, proto, fr)
 		b = append(b, make([]byte, pay)...)
 	default: // IPv4
 		if k < 34 { // 802.1Q tag, VLAN 42
@@ -96,9 +105,9 @@ func build(b []byte, r *rand.Rand, src uint32) []byte {
 		}
 		h[8], h[9] = 64, proto
 		binary.BigEndian.PutUint32(h[12:], 0x0a000000|src&0xffffff)
-		binary.BigEndian.PutUint32(h[16:], 0xc0a80000|uint32(r.IntN(50)))
+		binary.BigEndian.PutUint32(h[16:], 0xc0a80000|uint32(fr.IntN(50)))
 		b = append(b, h...)
-		b = l4hdr(b, proto, r)
+		b = l4hdr(b, proto, fr)
 		b = append(b, make([]byte, pay)...)
 	}
 	return b

@@ -1,0 +1,67 @@
+package model
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+)
+
+// benchPackets makes n packets among the given numbers of hosts, in a
+// mix of directions and ports, over about two seconds.
+func benchPackets(n, hosts int) []Packet {
+	r := rand.New(rand.NewPCG(1, 2))
+	ps := make([]Packet, n)
+	t := int64(1700000000) * 1e9
+	for i := range ps {
+		t += int64(r.IntN(20000))
+		src := netip.AddrFrom4([4]byte{10, byte(i % hosts >> 16), byte(i % hosts >> 8), byte(i % hosts)})
+		dst := netip.AddrFrom4([4]byte{192, 168, 0, byte(r.IntN(50))})
+		ps[i] = Packet{Time: t, WireLen: uint32(60 + r.IntN(1400)), Src: src, Dst: dst,
+			SrcPort: uint16(32768 + r.IntN(20000)), DstPort: 443, L4: 6,
+			Protos: ProtoSet(0).Add(ProtoEthernet).Add(ProtoIPv4).Add(ProtoTCP), App: AppTLS}
+	}
+	return ps
+}
+
+// BenchmarkAggregatorAdd counts packets of 5000 hosts talking to 50
+// servers: conversations overflow the default table, so it includes the
+// cost of evictions.
+func BenchmarkAggregatorAdd(b *testing.B) {
+	ps := benchPackets(200000, 5000)
+	b.ReportAllocs()
+	for b.Loop() {
+		a := NewAggregator(DefaultConfig())
+		for i := range ps {
+			a.Add(&ps[i])
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ps)), "ns/packet")
+}
+
+// BenchmarkAggregatorAddFew counts packets of 200 hosts: every key fits.
+func BenchmarkAggregatorAddFew(b *testing.B) {
+	ps := benchPackets(200000, 200)
+	b.ReportAllocs()
+	for b.Loop() {
+		a := NewAggregator(DefaultConfig())
+		for i := range ps {
+			a.Add(&ps[i])
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ps)), "ns/packet")
+}
+
+// BenchmarkSnapshot builds a snapshot of 100,000 hosts.
+func BenchmarkSnapshot(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.MaxKeys = 200000
+	a := NewAggregator(cfg)
+	ps := benchPackets(300000, 100000)
+	for i := range ps {
+		a.Add(&ps[i])
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		a.Snapshot(View{Sort: Sort10s, Limit: 500})
+	}
+}
