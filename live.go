@@ -139,12 +139,16 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		Filter: o.filter,
 		Live:   true,
 		Feed: func(ctx context.Context, out chan<- *model.Batch) error {
-			if o.duration > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, o.duration)
-				defer cancel()
+			if o.duration <= 0 {
+				return lc.Feed(ctx, out)
 			}
-			return lc.Feed(ctx, out)
+			dctx, cancel := context.WithTimeout(ctx, o.duration)
+			defer cancel()
+			err := lc.Feed(dctx, out)
+			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+				err = nil // --duration ran out: the capture ended as asked
+			}
+			return err
 		},
 	}
 	return screen(ctx, src, cfg, o, stderr)
