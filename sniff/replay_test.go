@@ -1,0 +1,178 @@
+package sniff
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/pktop/pktop/model"
+)
+
+// replayAll replays a file and returns the counted packets and the
+// number of batches sent.
+func replayAll(t *testing.T, f *File, opt Options) (uint64, int) {
+	t.Helper()
+	ch := make(chan *model.Batch, 4)
+	errc := make(chan error, 1)
+	go func() { errc <- Replay(context.Background(), f, ch, opt); close(ch) }()
+	var n uint64
+	batches := 0
+	for b := range ch {
+		n += uint64(len(b.Packets))
+		batches++
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	return n, batches
+}
+
+// TestFilterAgreesWithTcpdump: a filter passes exactly the packets that
+// tcpdump's own filtering passes, on captures of several link types.
+func TestFilterAgreesWithTcpdump(t *testing.T) {
+	if _, err := exec.LookPath("tcpdump"); err != nil {
+		t.Skip("tcpdump is not installed")
+	}
+	cases := []struct{ file, expr string }{
+		{"pcpp_sll.pcap", "tcp port 80"},
+		{"pcpp_sll.pcap", "udp or arp"},
+		{"pcpp_sll2.pcap", "tcp"},
+		{"pcpp_VlanPackets.pcap", "vlan and vlan and icmp"},
+		{"pcpp_raw_ip.pcap", "ip6 and tcp"},
+		{"tcpdump_dhcp-rfc4388.pcap", "not (port 67 or port 68)"},
+		{"pcpp_sll.pcap", "tcp[tcpflags] & tcp-syn != 0"},
+		{"gopacket_test_loopback.pcap", "ip6 and tcp src port 8080"},
+		{"pcpp_DnsPackets.pcap", "udp port 53 and greater 100"},
+	}
+	for _, c := range cases {
+		path := "../testdata/captures/" + c.file
+		out, err := exec.Command("tcpdump", "-nn", "-r", path, c.expr).Output()
+		if err != nil {
+			t.Fatalf("tcpdump %s %q: %v", c.file, c.expr, err)
+		}
+		want := uint64(strings.Count(string(out), "\n"))
+		f, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		flt, err := NewFilter(c.expr, f.LinkType())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := replayAll(t, f, Options{Filter: flt})
+		f.Close()
+		if got != want || want == 0 {
+			t.Errorf("%s %q: %d packets; tcpdump says %d", c.file, c.expr, got, want)
+		}
+	}
+	if _, err := NewFilter("tcp port", 1); err == nil || !strings.Contains(err.Error(), `filter "tcp port"`) {
+		t.Errorf("a bad filter gives %v", err)
+	}
+}
+
+// TestStdinTrickle: packets that trickle in through a pipe (as from
+// "tcpdump -U -w -" over ssh) reach the model as they arrive, not at the
+// end of the input.
+func TestStdinTrickle(t *testing.T) {
+	data, err := os.ReadFile("../testdata/captures/tcpdump_tcp-handshake-nano.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	first := 24 + 16 + int(binary.LittleEndian.Uint32(data[24+8:]))
+	go func() {
+		// The file header and the first packet, then nothing until the
+		// test has seen it.
+		pw.Write(data[:first])
+	}()
+	f, err := NewReader("-", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan *model.Batch, 4)
+	go func() { Replay(context.Background(), f, ch, Options{}); close(ch) }()
+	select {
+	case b := <-ch:
+		if len(b.Packets) != 1 {
+			t.Fatalf("first batch has %d packets; want 1", len(b.Packets))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first packet did not arrive while the pipe stayed open")
+	}
+	pw.Write(data[first:])
+	pw.Close()
+	n := 0
+	for b := range ch {
+		n += len(b.Packets)
+	}
+	if n != 2 {
+		t.Fatalf("%d more packets; want 2", n)
+	}
+}
+
+// TestPacedReplay replays a 51-second capture in a bubble of fake time:
+// at speed 1 it takes the capture's own 51 s, at speed 10 a tenth of it,
+// and a paused replay moves on only by steps.
+func TestPacedReplay(t *testing.T) {
+	for _, speed := range []float64{1, 10} {
+		synctest.Test(t, func(t *testing.T) {
+			f, err := Open("../testdata/captures/pcpp_sll.pcap")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			start := time.Now()
+			n, batches := replayAll(t, f, Options{Player: NewPlayer(speed)})
+			took := time.Since(start)
+			want := time.Duration(51.017912 / speed * float64(time.Second))
+			if n != 518 || took < want-time.Second/10 || took > want+time.Second/5 {
+				t.Errorf("speed %v: %d packets in %v; want 518 in %v", speed, n, took, want)
+			}
+			if batches < 50 {
+				t.Errorf("speed %v: only %d batches: the replay is not paced", speed, batches)
+			}
+		})
+	}
+	synctest.Test(t, func(t *testing.T) {
+		f, err := Open("../testdata/captures/pcpp_sll.pcap")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		pl := NewPlayer(1)
+		pl.SetPaused(true)
+		ch := make(chan *model.Batch, 1000)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go Replay(ctx, f, ch, Options{Player: pl})
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		first := pl.Clock()
+		for i := 0; i < 5; i++ {
+			pl.Step()
+			time.Sleep(time.Second)
+			synctest.Wait()
+		}
+		if got := pl.Clock() - first; got != 5*int64(time.Second) {
+			t.Errorf("5 steps moved the paused clock by %v; want 5s", time.Duration(got))
+		}
+		cancel()
+	})
+}
+
+func TestParseDDD(t *testing.T) {
+	ins, err := ParseDDD("2\n40 0 0 12\n6 0 0 " + strconv.Itoa(262144) + "\n")
+	if err != nil || len(ins) != 2 {
+		t.Fatalf("%v %v", ins, err)
+	}
+	if _, err := ParseDDD("3\n40 0 0 12\n"); err == nil {
+		t.Fatal("a short program parsed")
+	}
+}
