@@ -164,7 +164,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer f.Close()
-	filter, err := sniff.NewFilter(o.filter, f.LinkType())
+	filter, err := sniff.NewFileFilter(o.filter, f)
 	if err != nil {
 		fmt.Fprintf(stderr, "pktop: %v\n", err)
 		return 2

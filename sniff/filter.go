@@ -24,7 +24,13 @@ import (
 // each one as it is first seen.
 type Filter struct {
 	expr string
-	mu   sync.Mutex
+	// file, when set, is a capture tcpdump can read itself: frames of its
+	// link type fileLT are filtered by the program tcpdump compiles for
+	// that very file ("tcpdump -r FILE -ddd"), which knows what "-y"
+	// cannot: the byte order of a BSD loopback header, for one.
+	file   string
+	fileLT layers.LinkType
+	mu     sync.Mutex
 	vms  map[layers.LinkType]*bpf.VM
 	errs map[layers.LinkType]error
 }
@@ -44,6 +50,24 @@ func NewFilter(expr string, lt layers.LinkType) (*Filter, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// NewFileFilter is NewFilter for the frames of a capture file: where
+// tcpdump can read the file itself (not standard input, not gzip), the
+// program is compiled for that file.
+func NewFileFilter(expr string, f *File) (*Filter, error) {
+	expr = strings.TrimSpace(expr)
+	if expr == "" {
+		return nil, nil
+	}
+	flt := &Filter{expr: expr, vms: map[layers.LinkType]*bpf.VM{}, errs: map[layers.LinkType]error{}}
+	if f.path != "" && !f.gz {
+		flt.file, flt.fileLT = f.path, f.LinkType()
+	}
+	if _, err := flt.vm(f.LinkType()); err != nil {
+		return nil, err
+	}
+	return flt, nil
 }
 
 // String returns the expression.
@@ -77,7 +101,14 @@ func (f *Filter) vm(lt layers.LinkType) (*bpf.VM, error) {
 	if err, ok := f.errs[lt]; ok {
 		return nil, err
 	}
-	ins, err := Compile(f.expr, lt)
+	var ins []bpf.Instruction
+	var err error
+	if f.file != "" && lt == f.fileLT {
+		ins, err = compileFor(f.expr, "-r", f.file)
+	}
+	if ins == nil { // no file, or one tcpdump cannot read
+		ins, err = Compile(f.expr, lt)
+	}
 	var vm *bpf.VM
 	if err == nil {
 		vm, err = bpf.NewVM(ins)
@@ -109,11 +140,17 @@ func Compile(expr string, lt layers.LinkType) ([]bpf.Instruction, error) {
 	if !ok {
 		return nil, fmt.Errorf("filter %q: cannot filter frames of link type %d", expr, lt)
 	}
+	return compileFor(expr, "-y", name)
+}
+
+// compileFor runs tcpdump -ddd with the option that says what the
+// program is for: "-y DLT", "-r FILE" or "-i IFACE".
+func compileFor(expr, opt, arg string) ([]bpf.Instruction, error) {
 	path, err := exec.LookPath("tcpdump")
 	if err != nil {
 		return nil, ErrNoCompiler
 	}
-	cmd := exec.Command(path, "-y", name, "-ddd", "--", expr)
+	cmd := exec.Command(path, opt, arg, "-ddd", "--", expr)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

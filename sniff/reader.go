@@ -56,6 +56,7 @@ const maxRecord = 262144
 // its content. Its name "-" means standard input.
 type File struct {
 	name    string
+	path    string // the file's path, when it is a file on disk
 	closer  io.Closer
 	count   *countingReader
 	br      *bufio.Reader
@@ -109,6 +110,9 @@ func Open(name string) (*File, error) {
 		return nil, err
 	}
 	fl.closer = r
+	if name != "-" {
+		fl.path = name
+	}
 	return fl, nil
 }
 

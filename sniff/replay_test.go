@@ -62,7 +62,7 @@ func TestFilterAgreesWithTcpdump(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		flt, err := NewFilter(c.expr, f.LinkType())
+		flt, err := NewFileFilter(c.expr, f)
 		if err != nil {
 			t.Fatal(err)
 		}
