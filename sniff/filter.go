@@ -31,8 +31,8 @@ type Filter struct {
 	file   string
 	fileLT layers.LinkType
 	mu     sync.Mutex
-	vms  map[layers.LinkType]*bpf.VM
-	errs map[layers.LinkType]error
+	vms    map[layers.LinkType]*bpf.VM
+	errs   map[layers.LinkType]error
 }
 
 // ErrNoCompiler says that no filter compiler is available.
