@@ -176,7 +176,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.report != "" {
 		return report(ctx, f, o, cfg, ropt, stdout, stderr)
 	}
-	if o.speed > 0 {
+	if o.read == "-" {
+		// A stream paces itself: show packets as they arrive.
+		ropt.Stream = true
+	} else if o.speed > 0 {
 		ropt.Player = sniff.NewPlayer(o.speed)
 	}
 	src := source{

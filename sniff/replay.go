@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pktop/pktop/model"
@@ -111,6 +112,11 @@ type Options struct {
 	LearnNames bool
 	// Count stops after that many packets (0: no limit).
 	Count int
+	// Stream says the input is a live stream (standard input behind
+	// "tcpdump -U -w -"): while no packet arrives, the capture clock
+	// moves on with the wall clock from the last packet, so that rates
+	// decay on screen during quiet stretches.
+	Stream bool
 }
 
 // tick is how often a paced replay moves the clock when no packet is
@@ -137,6 +143,9 @@ type replayer struct {
 	stats model.SourceStats
 	last  int64 // time of the last packet read
 
+	// streams: the last packet's time, and the wall clock when it came
+	lastSeen, lastWall atomic.Int64
+
 	// pacing: capture time base maps to wall time wallBase at speed.
 	base     int64
 	wallBase time.Time
@@ -146,6 +155,10 @@ type replayer struct {
 
 func (r *replayer) run() error {
 	r.batch = model.GetBatch()
+	if r.opt.Stream {
+		stop := r.streamClock()
+		defer stop()
+	}
 	count := 0
 	for {
 		if r.opt.Count > 0 && count >= r.opt.Count {
@@ -176,6 +189,10 @@ func (r *replayer) run() error {
 		r.dec.Decode(fr.Data, fr.LinkType, p)
 		if fr.Time > r.last {
 			r.last = fr.Time
+			if r.opt.Stream {
+				r.lastSeen.Store(fr.Time)
+				r.lastWall.Store(time.Now().UnixNano())
+			}
 		}
 		if len(b.Packets) >= model.BatchSize || !r.f.Buffered() {
 			if err := r.send(r.last); err != nil {
@@ -192,6 +209,43 @@ func (r *replayer) run() error {
 		p.mu.Unlock()
 	}
 	return nil
+}
+
+// streamClock starts a goroutine that, every tick without packets, sends
+// an empty batch whose clock is the last packet's time plus the wall time
+// since it came. The returned function stops it and waits for it.
+func (r *replayer) streamClock() func() {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(2 * tick)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-r.ctx.Done():
+				return
+			case now := <-t.C:
+				seen, wall := r.lastSeen.Load(), r.lastWall.Load()
+				if seen == 0 || now.UnixNano()-wall < int64(tick) {
+					continue
+				}
+				b := model.GetBatch()
+				b.Now = seen + (now.UnixNano() - wall)
+				select {
+				case r.out <- b:
+				case <-done:
+					return
+				case <-r.ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }
 
 // send hands the current batch to the model (blocking: a replay never

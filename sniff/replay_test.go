@@ -176,3 +176,42 @@ func TestParseDDD(t *testing.T) {
 		t.Fatal("a short program parsed")
 	}
 }
+
+// TestStreamClockMoves: while a stream is quiet, the capture clock moves
+// on with the wall clock from the last packet.
+func TestStreamClockMoves(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		data, err := os.ReadFile("../testdata/captures/tcpdump_tcp-handshake-nano.pcap")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr, pw := io.Pipe()
+		first := 24 + 16 + int(binary.LittleEndian.Uint32(data[24+8:]))
+		go pw.Write(data[:first])
+		f, err := NewReader("-", pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch := make(chan *model.Batch, 100)
+		go func() { Replay(context.Background(), f, ch, Options{Stream: true}); close(ch) }()
+		b := <-ch
+		pt := b.Packets[0].Time
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		var last int64
+		ticks := 0
+		for len(ch) > 0 {
+			b := <-ch
+			if len(b.Packets) == 0 {
+				ticks++
+				last = b.Now
+			}
+		}
+		if ticks < 5 || last-pt < int64(4*time.Second) || last-pt > int64(5*time.Second) {
+			t.Errorf("%d clock ticks, the last %v after the packet; want about 5s", ticks, time.Duration(last-pt))
+		}
+		pw.Close()
+		for range ch {
+		}
+	})
+}
