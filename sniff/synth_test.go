@@ -39,7 +39,9 @@ func TestGenerateTunnelCaptures(t *testing.T) {
 	tcp := func(sp, dp int) *layers.TCP {
 		return &layers.TCP{SrcPort: layers.TCPPort(sp), DstPort: layers.TCPPort(dp), SYN: true, Window: 1024, DataOffset: 5}
 	}
-	udp := func(sp, dp int) *layers.UDP { return &layers.UDP{SrcPort: layers.UDPPort(sp), DstPort: layers.UDPPort(dp)} }
+	udp := func(sp, dp int) *layers.UDP {
+		return &layers.UDP{SrcPort: layers.UDPPort(sp), DstPort: layers.UDPPort(dp)}
+	}
 	payload := gopacket.Payload([]byte("pktop synthetic payload"))
 	ser := func(ls ...gopacket.SerializableLayer) []byte {
 		buf := gopacket.NewSerializeBuffer()
