@@ -61,7 +61,7 @@ type Live struct {
 	snap     int
 	vm       *Filter // a filter run inside pktop, or nil
 	inKernel bool    // the filter is attached to the socket
-	start    int64   // frames stamped before this were queued unfiltered
+	start    int64   // frames stamped before this were queued unfiltered (0: none left)
 
 	ifLink map[int]layers.LinkType // any: link type by interface index
 
@@ -526,8 +526,14 @@ func (f *feeder) run(ctx context.Context) error {
 			return fmt.Errorf("capture on %s: %v", l.name, err)
 		}
 		ts := ci.Timestamp.UnixNano()
-		if ts < l.start {
-			continue
+		if l.start != 0 {
+			// The ring is in arrival order: once a frame stamped after
+			// the filter was attached shows up, the rest are too (and a
+			// clock stepped back later cannot hide frames).
+			if ts < l.start {
+				continue
+			}
+			l.start = 0
 		}
 		lt := l.linkOf(ci.InterfaceIndex, data)
 		if l.vm != nil && !l.vm.Match(data, ci.Length, lt) {
