@@ -1,0 +1,36 @@
+// Package ui is pktop's terminal screen: it draws the model's snapshots
+// with tview and tcell (and asciigraph for the graphs) and turns keys and
+// mouse clicks into view changes for the model.
+//
+// Imports: ui imports model (the snapshots it draws), tview, tcell,
+// asciigraph and uniseg (text width). It must never import
+// github.com/pktop/pktop/sniff nor gopacket: what it knows of the source
+// comes through Config (a title, a filter, a Player interface and an
+// error). The test TestImportBoundaries in the module root enforces this.
+//
+// Threading. Three goroutines touch a UI:
+//   - The UI goroutine runs tview's event loop (Application.Run, called
+//     by UI.Run). It alone touches widgets. Key and mouse handlers run on
+//     it: they change the view state (under UI.mu), send view changes to
+//     the model with Model.SetView or Model.Reset (which never block),
+//     and wake the pump. They never call Draw nor QueueUpdate*.
+//   - The pump goroutine wakes on a ticker (Config.Refresh, 250 ms by
+//     default) or when a key wakes it. It takes the latest snapshot (none
+//     while the display is paused), copies the view state under UI.mu,
+//     formats the visible rows and plots the graphs into strings (a
+//     frame), and then makes one QueueUpdateDraw call that only sets the
+//     widgets' text. It never redraws per packet, and skips the call when
+//     the frame did not change. It is the only caller of QueueUpdate*.
+//   - The supervisor goroutine waits for the context to be done (the q
+//     key, Ctrl-C, a signal), then for the pump to return, then calls
+//     Config.Shutdown (which stops the feed and the model), and only then
+//     stops the application: a QueueUpdateDraw made after
+//     Application.Stop would block forever.
+//
+// Every snapshot is immutable: the pump and the UI goroutine both read
+// the frame's snapshot without locks.
+//
+// Text that comes from packets (host names learnt from DNS, TLS SNI and
+// HTTP) goes through model.Sanitize (no control characters) and
+// tview.Escape (no colour tags) before it reaches a widget.
+package ui

@@ -1,0 +1,268 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pktop/pktop/model"
+	"github.com/rivo/tview"
+	"github.com/rivo/uniseg"
+)
+
+// maxNameRunes bounds a name from the traffic before it is measured.
+const maxNameRunes = 256
+
+// safe makes untrusted text (from packets) fit for a widget with dynamic
+// colours: no control characters, at most w cells wide (w > 0), and no
+// tview tags.
+func safe(s string, w int) string {
+	return tview.Escape(fit(model.Sanitize(s, maxNameRunes), w))
+}
+
+// esc escapes trusted text that may still hold brackets (a file name).
+func esc(s string) string { return tview.Escape(model.Sanitize(s, 0)) }
+
+// width returns the number of cells s takes (s holds no tags).
+func width(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return uniseg.StringWidth(s)
+		}
+	}
+	return len(s)
+}
+
+// fit cuts s to at most w cells, ending it with "…" when cut (w <= 0:
+// no cut).
+func fit(s string, w int) string {
+	if w <= 0 || width(s) <= w {
+		return s
+	}
+	if w == 1 {
+		return "…"
+	}
+	var b strings.Builder
+	n := 0
+	g := uniseg.NewGraphemes(s)
+	for g.Next() {
+		cw := g.Width()
+		if n+cw > w-1 {
+			break
+		}
+		b.WriteString(g.Str())
+		n += cw
+	}
+	b.WriteString("…")
+	return b.String()
+}
+
+// fitMiddle cuts s to at most w cells by removing its middle (for
+// addresses, whose both ends matter).
+func fitMiddle(s string, w int) string {
+	if w <= 0 || width(s) <= w || w < 5 {
+		return fit(s, w)
+	}
+	if width(s) != len(s) {
+		return fit(s, w)
+	}
+	head := (w - 1) / 2
+	tail := w - 1 - head
+	return s[:head] + "…" + s[len(s)-tail:]
+}
+
+// padRight pads s (of visible width sw) with spaces to w cells.
+func padRight(b *strings.Builder, s string, sw, w int) {
+	b.WriteString(s)
+	for i := sw; i < w; i++ {
+		b.WriteByte(' ')
+	}
+}
+
+// padLeft right-aligns the ASCII string s in w cells.
+func padLeft(b *strings.Builder, s string, w int) {
+	for i := len(s); i < w; i++ {
+		b.WriteByte(' ')
+	}
+	b.WriteString(s)
+}
+
+// rate formats a byte rate in bytes or bits per second, without the
+// "/s" (the column headings say it).
+func rate(v float64, bits bool) string {
+	if v <= 0 {
+		return "0"
+	}
+	if bits {
+		return model.HumanBits(v * 8)
+	}
+	return model.HumanBytes(v)
+}
+
+// rateUnit is the unit of the rate columns.
+func rateUnit(bits bool) string {
+	if bits {
+		return "b/s"
+	}
+	return "B/s"
+}
+
+// count formats a count with an SI prefix (4.63k).
+func count(v uint64) string {
+	s := model.HumanBytes(float64(v))
+	return strings.TrimSuffix(s, "B")
+}
+
+// group formats an integer with thousands separators (4,631).
+func group(v uint64) string {
+	s := strconv.FormatUint(v, 10)
+	if len(s) <= 3 {
+		return s
+	}
+	var b strings.Builder
+	pre := len(s) % 3
+	if pre > 0 {
+		b.WriteString(s[:pre])
+	}
+	for i := pre; i < len(s); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
+}
+
+// percent formats a fraction as a percentage with one decimal.
+func percent(f float64) string {
+	if f <= 0 || math.IsNaN(f) {
+		return "0%"
+	}
+	if f >= 0.9995 {
+		return "100%"
+	}
+	return strconv.FormatFloat(f*100, 'f', 1, 64) + "%"
+}
+
+// elapsed formats a capture duration (ns) as m:ss.t or h:mm:ss.
+func elapsed(ns int64) string {
+	if ns < 0 {
+		ns = 0
+	}
+	d := time.Duration(ns)
+	h := int(d / time.Hour)
+	m := int(d/time.Minute) % 60
+	s := int(d/time.Second) % 60
+	if h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
+	}
+	return fmt.Sprintf("%d:%02d.%d", m, s, int(d/(100*time.Millisecond))%10)
+}
+
+// sparkChars are the eight levels of a sparkline.
+var sparkChars = []rune("▁▂▃▄▅▆▇█")
+
+// spark draws the last w values as a sparkline scaled to their maximum;
+// a zero is a blank, any traffic at least the lowest bar.
+func spark(b *strings.Builder, vals []uint64, w int) {
+	if w <= 0 {
+		return
+	}
+	if len(vals) > w {
+		vals = vals[len(vals)-w:]
+	}
+	var peak uint64
+	for _, v := range vals {
+		peak = max(peak, v)
+	}
+	for i := len(vals); i < w; i++ {
+		b.WriteByte(' ')
+	}
+	for _, v := range vals {
+		if v == 0 || peak == 0 {
+			b.WriteByte(' ')
+			continue
+		}
+		l := int((v*8 + peak - 1) / peak) // 1..8
+		b.WriteRune(sparkChars[l-1])
+	}
+}
+
+// speedLabel names a replay speed: x1, x2.5, max.
+func speedLabel(s float64) string {
+	if s <= 0 {
+		return "max"
+	}
+	return "x" + strconv.FormatFloat(s, 'g', 4, 64)
+}
+
+// speeds are the steps of + and -; past the last comes 0 (max).
+var speeds = []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 1000}
+
+// faster returns the next speed up from s (0 is the top).
+func faster(s float64) float64 {
+	if s <= 0 {
+		return 0
+	}
+	for _, v := range speeds {
+		if v > s {
+			return v
+		}
+	}
+	return 0
+}
+
+// slower returns the next speed down from s.
+func slower(s float64) float64 {
+	if s <= 0 {
+		return speeds[len(speeds)-1]
+	}
+	for i := len(speeds) - 1; i >= 0; i-- {
+		if speeds[i] < s {
+			return speeds[i]
+		}
+	}
+	return speeds[0]
+}
+
+// keyLabel is a short plain label of a key, for the header and status
+// line (addresses only: names are added by the caller).
+func keyLabel(k model.Key, services bool, svc string) string {
+	switch k.Kind {
+	case model.KindHost:
+		return addr(k.A)
+	case model.KindConv:
+		return addr(k.A) + " <=> " + addr(k.B)
+	}
+	return portLabel(k, services, svc)
+}
+
+func addr(a netip.Addr) string {
+	if !a.IsValid() {
+		return "?"
+	}
+	return a.String()
+}
+
+// portLabel names a port row: tcp/443 https.
+func portLabel(k model.Key, services bool, svc string) string {
+	var l4 string
+	switch k.L4 {
+	case 6:
+		l4 = "tcp"
+	case 17:
+		l4 = "udp"
+	case 132:
+		l4 = "sctp"
+	default:
+		l4 = strconv.Itoa(int(k.L4))
+	}
+	s := l4 + "/" + strconv.Itoa(int(k.Port))
+	if services && svc != "" {
+		s += " " + svc
+	}
+	return s
+}

@@ -1,0 +1,430 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/pktop/pktop/model"
+	"github.com/rivo/tview"
+)
+
+// Model is what the UI needs of the model: its latest snapshot, and
+// view changes and resets, which must never block. *model.Model is one.
+type Model interface {
+	Latest() *model.Snapshot
+	SetView(model.View)
+	Reset()
+}
+
+// Player controls a paced replay; its methods are safe for concurrent
+// use (*sniff.Player is one).
+type Player interface {
+	Speed() float64
+	SetSpeed(float64)
+	Paused() bool
+	SetPaused(bool)
+	Step()
+	Done() bool
+}
+
+// Source describes where the packets come from, for the header.
+type Source struct {
+	// Title names the source: a file, "-", an interface.
+	Title string
+	// Filter is the capture filter, if any.
+	Filter string
+	// Live is true for an interface.
+	Live bool
+}
+
+// Config sets up a UI.
+type Config struct {
+	Source Source
+	Model  Model
+	// Player paces the replay; nil when there is none (live capture,
+	// replay at full speed).
+	Player Player
+	// Refresh is the redraw interval (default 250 ms).
+	Refresh time.Duration
+	// Screen is the terminal; nil opens the real one. Tests pass a
+	// tcell.SimulationScreen.
+	Screen tcell.Screen
+	// Mono forces a monochrome theme; NO_COLOR and terminals with fewer
+	// than 8 colours get it anyway.
+	Mono bool
+	// Shutdown, when set, is called once the user quits (or the context
+	// is done), after the pump has stopped and before the application
+	// stops: it stops the goroutines that feed the model.
+	Shutdown func()
+}
+
+// state is the view state: written by the UI goroutine (keys, mouse,
+// resizes), read by the pump. Guarded by UI.mu.
+type state struct {
+	kind     model.Kind
+	view     model.View // what was last sent to the model
+	focus    []focused  // the focus stack, Enter pushes, Backspace pops
+	bits     bool
+	names    bool
+	services bool
+	// paused freezes the display on frozen; thaw asks for fresh
+	// snapshots anyway (after a view change or a step).
+	paused    bool
+	frozen    *model.Snapshot
+	thaw      int
+	sel       [3]cursor
+	cycle     pane
+	help      bool
+	filtering bool
+	before    string // the filter before / was pressed
+	msg       string
+	msgUntil  time.Time
+	err       string
+	w, h      int
+	mono      bool
+	// ver counts changes made by the UI goroutine, so that the pump
+	// writes a resolved cursor back only over the state it read.
+	ver uint64
+}
+
+// focused is an entry of the focus stack: the key, and the table shown
+// when it was focused (to go back to).
+type focused struct {
+	key  model.Key
+	kind model.Kind
+}
+
+// UI is the terminal screen of pktop.
+type UI struct {
+	cfg  Config
+	app  *tview.Application
+	th   theme
+	kick chan struct{}
+
+	mu       sync.Mutex
+	st       state
+	panicked any
+	stack    []byte
+
+	// Owned by the UI goroutine.
+	cur     *frame
+	root    *root
+	header  *tview.TextView
+	talkers *tview.TextView
+	status  *tview.TextView
+	panes   [numPanes]*tview.TextView
+	help    *tview.TextView
+	input   *tview.InputField
+	cancel  context.CancelFunc
+	started chan struct{} // closed by the first draw
+	drawn   bool
+}
+
+var stylesOnce sync.Once
+
+// New returns a UI; Run shows it.
+func New(cfg Config) *UI {
+	if cfg.Refresh <= 0 {
+		cfg.Refresh = 250 * time.Millisecond
+	}
+	stylesOnce.Do(func() {
+		// Keep the terminal's own colours.
+		tview.Styles.PrimitiveBackgroundColor = tcell.ColorDefault
+		tview.Styles.ContrastBackgroundColor = tcell.ColorDefault
+		tview.Styles.PrimaryTextColor = tcell.ColorDefault
+		tview.Styles.BorderColor = tcell.ColorDefault
+		tview.Styles.TitleColor = tcell.ColorDefault
+	})
+	u := &UI{cfg: cfg, app: tview.NewApplication(), kick: make(chan struct{}, 1)}
+	u.th.mono = cfg.Mono || os.Getenv("NO_COLOR") != ""
+	u.st = state{
+		mono:     u.th.mono,
+		view:     model.View{Sort: model.Sort10s, Limit: defaultLimit},
+		names:    true,
+		services: true,
+		cycle:    paneSizes,
+		w:        80, h: 24,
+	}
+	text := func() *tview.TextView {
+		t := tview.NewTextView().SetDynamicColors(true).SetWrap(false).SetScrollable(true)
+		return t
+	}
+	u.header = text()
+	u.talkers = text()
+	u.status = text()
+	for p := range numPanes {
+		u.panes[p] = text()
+		u.panes[p].SetBorder(true).SetTitleAlign(tview.AlignLeft)
+	}
+	u.help = tview.NewTextView().SetDynamicColors(true).SetWrap(false).SetScrollable(true)
+	u.help.SetBorder(true).SetTitle(" pktop keys (Esc closes) ")
+	u.help.SetText(helpText(u.th))
+	u.input = tview.NewInputField().SetLabel("/ filter: ").SetFieldBackgroundColor(tcell.ColorDefault)
+	u.input.SetChangedFunc(u.filterChanged)
+	u.root = &root{Box: tview.NewBox(), u: u}
+	u.app.SetRoot(u.root, true)
+	u.app.SetInputCapture(u.onKey)
+	return u
+}
+
+// defaultLimit is the model's row limit until the user scrolls far.
+const defaultLimit = 500
+
+// SetError shows a feed error in the header and status line; the UI
+// goes on showing what was read. Safe from any goroutine.
+func (u *UI) SetError(err error) {
+	if err == nil {
+		return
+	}
+	u.mu.Lock()
+	u.st.err = err.Error()
+	u.mu.Unlock()
+	u.wake()
+}
+
+// Fail records a panic of another goroutine (with its stack) and quits:
+// Run returns once the terminal is restored and then panics with it.
+// Safe from any goroutine.
+func (u *UI) Fail(p any, stack []byte) {
+	u.mu.Lock()
+	if u.panicked == nil {
+		u.panicked, u.stack = p, stack
+	}
+	cancel := u.cancel
+	u.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// wake asks the pump for a frame now.
+func (u *UI) wake() {
+	select {
+	case u.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run shows the UI until the user quits or ctx is done, and restores the
+// terminal. It returns an error when the terminal could not be used. A
+// panic of the pump (or one recorded with Fail) is raised again once the
+// terminal is restored.
+func (u *UI) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	u.mu.Lock()
+	u.cancel = cancel
+	u.mu.Unlock()
+
+	if scr := u.cfg.Screen; scr != nil {
+		u.app.SetScreen(scr) // initialises it
+		scr.EnableMouse()
+		w, h := scr.Size()
+		u.mu.Lock()
+		u.st.w, u.st.h = w, h
+		u.mu.Unlock()
+	} else {
+		// Run opens the terminal, and says so when it cannot.
+		u.app.EnableMouse(true)
+	}
+
+	pumpDone := make(chan struct{})
+	runDone := make(chan struct{})
+	u.started = make(chan struct{})
+	stopped := make(chan struct{})
+	go u.pump(ctx, pumpDone)
+	go func() {
+		defer close(stopped)
+		<-ctx.Done()
+		// Stop before Run has the screen would make Run open the
+		// real terminal: wait for the first draw.
+		select {
+		case <-u.started:
+		case <-runDone:
+		}
+		// If the application stopped by itself (the terminal went
+		// away), the pump may be stuck in QueueUpdateDraw for good:
+		// leave it.
+		select {
+		case <-pumpDone:
+		case <-runDone:
+		}
+		if u.cfg.Shutdown != nil {
+			u.cfg.Shutdown()
+		}
+		u.app.Stop()
+	}()
+	err := u.app.Run()
+	close(runDone)
+	cancel()
+	<-stopped
+	u.mu.Lock()
+	p, stack := u.panicked, u.stack
+	u.mu.Unlock()
+	if p != nil {
+		panic(fmt.Sprintf("%v\n\n%s", p, stack))
+	}
+	return err
+}
+
+// pump makes a frame on every tick and on every wake, until ctx is done.
+func (u *UI) pump(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
+	defer func() {
+		if p := recover(); p != nil {
+			u.Fail(p, debug.Stack())
+		}
+	}()
+	t := time.NewTicker(u.cfg.Refresh)
+	defer t.Stop()
+	var last *frame
+	for {
+		f := u.nextFrame()
+		if !f.same(last) {
+			last = f
+			u.app.QueueUpdateDraw(func() { u.apply(f) })
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-u.kick:
+		}
+	}
+}
+
+// nextFrame takes the snapshot to show and formats it (pump goroutine).
+func (u *UI) nextFrame() *frame {
+	var pl playerState
+	if p := u.cfg.Player; p != nil {
+		pl = playerState{has: true, speed: p.Speed(), paused: p.Paused(), done: p.Done()}
+	}
+	s, st := u.take()
+	f := buildFrame(s, &st, pl, u.cfg.Source, theme{st.mono})
+	u.mu.Lock()
+	if u.st.ver == st.ver && u.st.kind == f.kind {
+		u.st.sel[f.kind] = f.cur
+	}
+	u.mu.Unlock()
+	return f
+}
+
+// take returns the snapshot to draw (the frozen one while paused) and a
+// copy of the view state.
+func (u *UI) take() (*model.Snapshot, state) {
+	u.mu.Lock()
+	fresh := !u.st.paused || u.st.frozen == nil || u.st.thaw > 0
+	u.mu.Unlock()
+	var latest *model.Snapshot
+	if fresh {
+		latest = u.cfg.Model.Latest() // outside the lock: it may panic
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.st.msg != "" && time.Now().After(u.st.msgUntil) {
+		u.st.msg = ""
+	}
+	s := u.st.frozen
+	if latest != nil && (!u.st.paused || s == nil || u.st.thaw > 0) {
+		s = latest
+		if u.st.paused {
+			u.st.frozen = s
+			if u.st.thaw > 0 && viewEqual(s.View, u.st.view) {
+				u.st.thaw--
+			}
+		}
+	}
+	if s == nil {
+		s = latest
+	}
+	return s, u.st
+}
+
+// viewEqual compares two views, the focus by value.
+func viewEqual(a, b model.View) bool {
+	if a.Sort != b.Sort || a.Filter != b.Filter || a.Limit != b.Limit {
+		return false
+	}
+	if a.Focus == nil || b.Focus == nil {
+		return a.Focus == b.Focus
+	}
+	return *a.Focus == *b.Focus
+}
+
+// apply copies a frame into the widgets (UI goroutine).
+func (u *UI) apply(f *frame) {
+	u.cur = f
+	u.header.SetText(f.header)
+	u.talkers.SetText(f.talkers)
+	u.status.SetText(f.status)
+	for p := range numPanes {
+		u.panes[p].SetTitle(f.titles[p])
+		u.panes[p].SetText(f.panes[p])
+	}
+}
+
+// root lays the widgets out on the whole screen and draws them, with the
+// help overlay on top.
+type root struct {
+	*tview.Box
+	u *UI
+}
+
+// Draw places and draws the widgets (UI goroutine).
+func (r *root) Draw(scr tcell.Screen) {
+	u := r.u
+	x, y, w, h := r.GetRect()
+	u.mu.Lock()
+	if mono := u.th.mono || scr.Colors() < 8; mono != u.st.mono {
+		u.st.mono = mono
+		u.st.ver++
+		u.help.SetText(helpText(theme{mono}))
+		u.wake()
+	}
+	if w != u.st.w || h != u.st.h {
+		u.st.w, u.st.h = w, h
+		u.st.ver++
+		u.wake()
+	}
+	cycle, help, filtering := u.st.cycle, u.st.help, u.st.filtering
+	u.mu.Unlock()
+	l := computeLayout(w, h, cycle)
+	if !u.drawn && u.started != nil {
+		u.drawn = true
+		close(u.started)
+	}
+	place := func(p tview.Primitive, rc rect) {
+		if rc.w <= 0 || rc.h <= 0 {
+			return
+		}
+		p.SetRect(x+rc.x, y+rc.y, rc.w, rc.h)
+		p.Draw(scr)
+	}
+	place(u.header, l.header)
+	place(u.talkers, l.talkers)
+	for p := range numPanes {
+		place(u.panes[p], l.panes[p])
+	}
+	if filtering {
+		place(u.input, l.status)
+	} else {
+		place(u.status, l.status)
+	}
+	if help {
+		hw, hh := min(w, 76), min(h, helpLines+2)
+		place(u.help, rect{(w - hw) / 2, (h - hh) / 2, hw, hh})
+	}
+}
+
+// MouseHandler selects the clicked row, switches tables on a click on
+// their tab, and scrolls on the wheel (UI goroutine).
+func (r *root) MouseHandler() func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
+	return r.WrapMouseHandler(func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
+		return r.u.onMouse(action, event), nil
+	})
+}

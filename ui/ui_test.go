@@ -1,0 +1,487 @@
+package ui
+
+import (
+	"context"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/pktop/pktop/model"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// t0 is the capture time the synthetic traffic starts at.
+var t0 = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC).UnixNano()
+
+// evilName is a host name as a hostile packet could carry it: a terminal
+// escape, a bell and tview colour tags.
+const evilName = "evil[red]\x1b[2J\a[::b]name"
+
+// synthBatches makes secs seconds of traffic between hosts clients and
+// a few servers, one batch per second, with learnt names (one of them
+// hostile).
+func synthBatches(hosts, secs int) []*model.Batch {
+	servers := []netip.Addr{
+		netip.MustParseAddr("192.0.2.10"), netip.MustParseAddr("192.0.2.53"),
+		netip.MustParseAddr("2001:db8::443"), netip.MustParseAddr("198.51.100.7"),
+	}
+	var out []*model.Batch
+	for sec := range secs {
+		b := &model.Batch{Now: t0 + int64(sec+1)*1e9}
+		for i := range hosts {
+			c := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+			sv := servers[i%len(servers)]
+			if sv.Is6() {
+				c = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(i + 1)})
+			}
+			n := 1 + (i*7+sec)%5
+			if i == 0 {
+				n += 6 // one heavy talker
+			}
+			for k := range n {
+				tm := t0 + int64(sec)*1e9 + int64(k)*1e6 + int64(i)
+				size := uint32(60 + (i*131+k*977+sec*31)%1400)
+				p := model.Packet{Time: tm, WireLen: size, CapLen: size, Src: c, Dst: sv,
+					SrcPort: uint16(40000 + i), DstPort: 443, L4: 6, App: model.AppTLS,
+					Protos: model.ProtoSet(0).Add(model.ProtoEthernet).Add(model.ProtoTCP)}
+				if sv.Is6() {
+					p.Protos = p.Protos.Add(model.ProtoIPv6)
+				} else {
+					p.Protos = p.Protos.Add(model.ProtoIPv4)
+				}
+				if sv == servers[1] {
+					p.DstPort, p.L4, p.App = 53, 17, model.AppDNS
+					p.Protos = p.Protos &^ model.ProtoSet(0).Add(model.ProtoTCP)
+					p.Protos = p.Protos.Add(model.ProtoUDP)
+				}
+				if k%2 == 1 { // replies
+					p.Src, p.Dst, p.SrcPort, p.DstPort = p.Dst, p.Src, p.DstPort, p.SrcPort
+				}
+				b.Packets = append(b.Packets, p)
+			}
+		}
+		if sec == 0 {
+			b.Names = []model.Name{{Addr: servers[0], Name: "www.example.com"}, {Addr: servers[3], Name: evilName}}
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// testConfig is the model's configuration in the tests.
+func testConfig(hosts int) model.Config {
+	cfg := model.DefaultConfig()
+	cfg.MaxKeys = max(hosts*2, 100)
+	cfg.Service = func(l4 uint8, port uint16) string {
+		switch port {
+		case 443:
+			return "https"
+		case 53:
+			return "domain"
+		}
+		return ""
+	}
+	return cfg
+}
+
+// synthAgg counts synthetic traffic.
+func synthAgg(hosts, secs int) *model.Aggregator {
+	agg := model.NewAggregator(testConfig(hosts))
+	for _, b := range synthBatches(hosts, secs) {
+		agg.AddBatch(b)
+	}
+	return agg
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update ./ui writes it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("screen differs from %s (go test -update ./ui rewrites it); got:\n%s", path, got)
+	}
+}
+
+// TestScreens compares whole screens with goldens.
+func TestScreens(t *testing.T) {
+	src := Source{Title: "synthetic.pcap", Filter: "tcp or udp"}
+	cases := []struct {
+		name string
+		m    func() Model
+		w, h int
+		keys string
+		mono bool
+	}{
+		{"empty-80x24", func() Model { return NewStatic(model.NewAggregator(model.Config{}), false) }, 80, 24, "", false},
+		{"empty-done-120x40", func() Model { return NewStatic(model.NewAggregator(model.Config{}), true) }, 120, 40, "", false},
+		{"synth-120x40", func() Model { return NewStatic(synthAgg(30, 50), false) }, 120, 40, "", false},
+		{"synth-80x24", func() Model { return NewStatic(synthAgg(30, 50), false) }, 80, 24, "", true},
+		{"synth-ports-80x24-next-pane", func() Model { return NewStatic(synthAgg(30, 50), false) }, 80, 24, "3v", false},
+		{"synth-conversations-scrolled-100x30", func() Model { return NewStatic(synthAgg(30, 50), false) }, 100, 30, "\tjjjjjjjjjjjjjjjjjj", false},
+		{"synth-focus-back-120x40", func() Model { return NewStatic(synthAgg(30, 50), false) }, 120, 40, "jjj\n\b", false},
+		{"synth-names-off-120x40", func() Model { return NewStatic(synthAgg(30, 50), false) }, 120, 40, "nN3", false},
+		{"synth-filter-nomatch-80x24", func() Model { return NewStatic(synthAgg(30, 50), false) }, 80, 24, "/nothing-here\n", false},
+		{"synth-tiny-40x10", func() Model { return NewStatic(synthAgg(30, 50), false) }, 40, 10, "", false},
+		{"synth-tiny-help-40x10", func() Model { return NewStatic(synthAgg(30, 50), false) }, 40, 10, "?", false},
+		{"synth-micro-12x3", func() Model { return NewStatic(synthAgg(30, 50), false) }, 12, 3, "\t?", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := Render(c.m(), src, c.mono, c.w, c.h, Keys(c.keys)...)
+			for i, l := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
+				if n := width(strings.NewReplacer("«", "", "»", "").Replace(l)); n > c.w {
+					t.Errorf("line %d is %d cells wide, more than %d: %q", i, n, c.w, l)
+				}
+			}
+			golden(t, c.name, got)
+		})
+	}
+}
+
+// TestUntrustedNames checks that a name from the traffic with control
+// characters and colour tags shows as plain text, in no colour.
+func TestUntrustedNames(t *testing.T) {
+	sim := tcell.NewSimulationScreen("UTF-8")
+	if err := sim.Init(); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Fini()
+	sim.SetSize(140, 40)
+	u := New(Config{Model: NewStatic(synthAgg(8, 5), true), Source: Source{Title: "x[red]y\x1b"}})
+	u.st.w, u.st.h = 140, 40
+	u.renderOnce(sim)
+	screen := ScreenText(sim)
+	want := strings.ReplaceAll(model.Sanitize(evilName, 0), "\n", "")
+	if !strings.Contains(screen, want) {
+		t.Fatalf("the hostile name should show as %q; screen:\n%s", want, screen)
+	}
+	if !strings.Contains(screen, "x[red]y?") {
+		t.Errorf("the title should show as x[red]y?; screen:\n%s", screen)
+	}
+	if strings.ContainsAny(screen, "\x1b\a") {
+		t.Errorf("control characters reached the screen")
+	}
+	cells, w, _ := sim.GetContents()
+	for y := range 40 {
+		var row strings.Builder
+		for x := range w {
+			row.WriteString(string(cells[y*w+x].Runes))
+		}
+		i := strings.Index(row.String(), "evil")
+		if i < 0 {
+			continue
+		}
+		for x := i; x < i+len(want); x++ {
+			fg, _, attr := cells[y*w+x].Style.Decompose()
+			if fg == tcell.ColorRed || attr&tcell.AttrBold != 0 {
+				t.Errorf("cell %d,%d of the name is styled by it: %v %v", x, y, fg, attr)
+			}
+		}
+	}
+}
+
+// fakePlayer records what the keys asked of the replay.
+type fakePlayer struct {
+	mu     sync.Mutex
+	speed  float64
+	paused bool
+	steps  int
+}
+
+func (p *fakePlayer) Speed() float64     { p.mu.Lock(); defer p.mu.Unlock(); return p.speed }
+func (p *fakePlayer) SetSpeed(s float64) { p.mu.Lock(); defer p.mu.Unlock(); p.speed = s }
+func (p *fakePlayer) Paused() bool       { p.mu.Lock(); defer p.mu.Unlock(); return p.paused }
+func (p *fakePlayer) SetPaused(v bool)   { p.mu.Lock(); defer p.mu.Unlock(); p.paused = v }
+func (p *fakePlayer) Step()              { p.mu.Lock(); defer p.mu.Unlock(); p.steps++ }
+func (p *fakePlayer) Done() bool         { return false }
+func (p *fakePlayer) get() (float64, bool, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.speed, p.paused, p.steps
+}
+
+// running is a UI running on a simulation screen over a real model fed
+// synthetic batches.
+type running struct {
+	t      *testing.T
+	u      *UI
+	sim    tcell.SimulationScreen
+	done   chan struct{} // closed when Run returned
+	err    error
+	cancel context.CancelFunc
+	shut   chan struct{}
+}
+
+func start(t *testing.T, w, h int, pl Player) *running {
+	t.Helper()
+	sim := tcell.NewSimulationScreen("UTF-8")
+	ctx, cancel := context.WithCancel(context.Background())
+	m := model.New(testConfig(100), 10*time.Millisecond)
+	ch := make(chan *model.Batch, 64)
+	modelDone := make(chan struct{})
+	go func() {
+		defer close(modelDone)
+		m.Run(ctx, ch)
+		m.Idle(ctx)
+	}()
+	go func() {
+		for _, b := range synthBatches(20, 30) {
+			select {
+			case ch <- b:
+			case <-ctx.Done():
+				return
+			}
+		}
+		<-ctx.Done() // a capture still running
+	}()
+	r := &running{t: t, sim: sim, done: make(chan struct{}), cancel: cancel, shut: make(chan struct{})}
+	var cfg Config
+	cfg = Config{Model: m, Player: pl, Screen: sim, Refresh: 20 * time.Millisecond,
+		Source: Source{Title: "synthetic"},
+		Shutdown: func() {
+			cancel()
+			<-modelDone
+			close(r.shut)
+		}}
+	r.u = New(cfg)
+	go func() {
+		r.err = r.u.Run(ctx)
+		close(r.done)
+	}()
+	r.resize(w, h) // Run initialises the screen at 80x25
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-r.done:
+		case <-time.After(5 * time.Second):
+			t.Error("the UI did not stop")
+		}
+	})
+	return r
+}
+
+// resize changes the size of the running screen.
+func (r *running) resize(w, h int) {
+	r.u.app.QueueUpdate(func() { r.sim.SetSize(w, h) })
+	r.sim.PostEvent(tcell.NewEventResize(w, h))
+}
+
+// screen reads the screen on the UI goroutine (race-free).
+func (r *running) screen() string {
+	var s string
+	r.u.app.QueueUpdate(func() { s = ScreenText(r.sim) })
+	return s
+}
+
+// wait polls the screen until it holds want.
+func (r *running) wait(want string) string {
+	r.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s := r.screen()
+		if strings.Contains(s, want) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("the screen never showed %q; it shows:\n%s", want, s)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (r *running) key(k tcell.Key, ch rune) { r.sim.InjectKey(k, ch, tcell.ModNone) }
+func (r *running) runes(s string) {
+	for _, c := range s {
+		r.key(tcell.KeyRune, c)
+	}
+}
+
+// TestKeys drives a running UI with keys and reads its screen.
+func TestKeys(t *testing.T) {
+	pl := &fakePlayer{speed: 1}
+	r := start(t, 120, 40, pl)
+	r.wait("www.example.com")
+	r.wait("x1")
+
+	r.key(tcell.KeyTab, 0)
+	r.wait("CONVERSATION")
+	r.runes("3")
+	r.wait("tcp/443 https")
+	r.runes("1")
+	r.wait("HOST")
+
+	r.runes("s")
+	r.wait("40s↓")
+	r.runes("b")
+	r.wait("b/s")
+
+	r.runes("/192.0.2.53")
+	r.wait("/ filter: 192.0.2.53")
+	r.wait("show 192.0.2.53")
+	r.key(tcell.KeyEnter, 0)
+	var s string
+	waitFor(t, func() bool { s = r.screen(); return !strings.Contains(s, "/ filter:") }, "the filter input closed")
+	if !strings.Contains(s, "show 192.0.2.53") || strings.Contains(s, "www.example.com") {
+		t.Errorf("the filter should hide www.example.com:\n%s", s)
+	}
+	r.key(tcell.KeyEscape, 0)
+	r.wait("www.example.com")
+
+	r.runes("?")
+	r.wait("pktop keys")
+	r.key(tcell.KeyEscape, 0)
+	waitFor(t, func() bool { return !strings.Contains(r.screen(), "pktop keys") }, "Esc to close the help")
+
+	r.runes("+++")
+	waitFor(t, func() bool { sp, _, _ := pl.get(); return sp == 10 }, "speed x10")
+	r.wait("x10")
+	r.runes("-")
+	waitFor(t, func() bool { sp, _, _ := pl.get(); return sp == 5 }, "speed x5")
+	r.runes(" ")
+	waitFor(t, func() bool { _, p, _ := pl.get(); return p }, "the player paused")
+	r.wait("paused")
+	r.runes(".")
+	waitFor(t, func() bool { _, _, st := pl.get(); return st == 1 }, "one step")
+	r.runes("p")
+	waitFor(t, func() bool { _, p, _ := pl.get(); return !p }, "the player running again")
+
+	// Focus: the host row selected, then Enter; Backspace goes back.
+	r.runes("g")
+	r.key(tcell.KeyEnter, 0)
+	r.wait("focus www.example.com")
+	r.wait("CONVERSATION") // a host's focus shows its conversations
+	r.key(tcell.KeyBackspace2, 0)
+	r.wait("back to all traffic")
+	r.wait("HOST")
+
+	// A click on a row selects it; the wheel scrolls.
+	r.sim.InjectMouse(5, 2+talkersTop+2, tcell.Button1, tcell.ModNone)
+	r.sim.InjectMouse(5, 2+talkersTop+2, tcell.ButtonNone, tcell.ModNone)
+	r.sim.InjectMouse(5, 10, tcell.WheelDown, tcell.ModNone)
+
+	r.runes("q")
+	select {
+	case <-r.done:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("q did not quit")
+	}
+	select {
+	case <-r.shut:
+	default:
+		t.Error("Shutdown was not called before Run returned")
+	}
+}
+
+// TestCtrlC checks that Ctrl-C quits through the same shutdown as q.
+func TestCtrlC(t *testing.T) {
+	r := start(t, 80, 24, nil)
+	r.wait("HOST")
+	r.key(tcell.KeyCtrlC, 0)
+	select {
+	case <-r.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Ctrl-C did not quit")
+	}
+	select {
+	case <-r.shut:
+	default:
+		t.Error("Shutdown was not called")
+	}
+}
+
+// TestCancel checks that the UI stops when its context is done (a
+// signal in pktop).
+func TestCancel(t *testing.T) {
+	r := start(t, 80, 24, nil)
+	r.wait("HOST")
+	r.cancel()
+	select {
+	case <-r.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("cancelling the context did not stop the UI")
+	}
+}
+
+// TestResize checks that the UI follows a resize.
+func TestResize(t *testing.T) {
+	r := start(t, 120, 40, nil)
+	r.wait("Throughput")
+	r.resize(60, 12)
+	s := r.wait("HOST")
+	waitFor(t, func() bool {
+		s = r.screen()
+		return !strings.Contains(s, "Throughput") && len(strings.Split(s, "\n")) == 13
+	}, "a 60x12 screen")
+}
+
+type panicky struct{ Model }
+
+func (p panicky) Latest() *model.Snapshot { panic("boom") }
+
+// TestPumpPanic checks that a panic in the pump stops the UI (restoring
+// the terminal) and is raised again by Run.
+func TestPumpPanic(t *testing.T) {
+	sim := tcell.NewSimulationScreen("UTF-8")
+	sim.SetSize(80, 24)
+	u := New(Config{Model: panicky{}, Screen: sim})
+	var got any
+	func() {
+		defer func() { got = recover() }()
+		u.Run(context.Background())
+	}()
+	if got == nil || !strings.Contains(got.(string), "boom") {
+		t.Fatalf("Run should panic with the pump's panic; got %v", got)
+	}
+}
+
+func waitFor(t *testing.T, ok func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestSpeeds checks the + and - ladder.
+func TestSpeeds(t *testing.T) {
+	s := 1.0
+	var up []string
+	for range 12 {
+		s = faster(s)
+		up = append(up, speedLabel(s))
+	}
+	if got, want := strings.Join(up, " "), "x2 x5 x10 x20 x50 x100 x1000 max max max max max"; got != want {
+		t.Errorf("faster: got %s; want %s", got, want)
+	}
+	if got := speedLabel(slower(0)); got != "x1000" {
+		t.Errorf("slower(max): got %s; want x1000", got)
+	}
+	if got := speedLabel(slower(3)); got != "x2" {
+		t.Errorf("slower(3): got %s; want x2", got)
+	}
+	if got := speedLabel(slower(0.1)); got != "x0.1" {
+		t.Errorf("slower(0.1): got %s; want x0.1", got)
+	}
+}
