@@ -485,3 +485,20 @@ func TestSpeeds(t *testing.T) {
 		t.Errorf("slower(0.1): got %s; want x0.1", got)
 	}
 }
+
+// fixed is a Model that always shows one snapshot.
+type fixed struct{ s *model.Snapshot }
+
+func (f fixed) Latest() *model.Snapshot { return f.s }
+func (f fixed) SetView(model.View)      {}
+func (f fixed) Reset()                  {}
+
+func simScreen(tb testing.TB, w, h int) tcell.SimulationScreen {
+	sim := tcell.NewSimulationScreen("UTF-8")
+	if err := sim.Init(); err != nil {
+		tb.Fatal(err)
+	}
+	sim.SetSize(w, h)
+	tb.Cleanup(sim.Fini)
+	return sim
+}
