@@ -187,6 +187,9 @@ func (r *replayer) run() error {
 		p := &b.Packets[len(b.Packets)-1]
 		p.Time, p.WireLen, p.CapLen = fr.Time, uint32(fr.WireLen), uint32(fr.CapLen)
 		r.dec.Decode(fr.Data, fr.LinkType, p)
+		if fr.CapLen < fr.WireLen {
+			p.Flags |= model.FlagTruncated // cut by the snap length
+		}
 		if fr.Time > r.last {
 			r.last = fr.Time
 			if r.opt.Stream {
