@@ -1,0 +1,202 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// tmuxSession runs the real pktop binary in a detached tmux session of
+// its own server, for end-to-end tests of the screen.
+type tmuxSession struct {
+	t      *testing.T
+	socket string
+}
+
+func (s *tmuxSession) tmux(args ...string) (string, error) {
+	out, err := exec.Command("tmux", append([]string{"-L", s.socket}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+// newTmux starts cmd in a w x h tmux pane; when cmd ends, the pane's
+// shell prints its exit status and stays.
+func newTmux(t *testing.T, w, h int, cmd string) *tmuxSession {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed")
+	}
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("pktop-e2e-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	shell := "TERM=xterm-256color " + cmd + "; echo PKTOP-EXIT=$?; sleep 60"
+	if out, err := s.tmux("new-session", "-d", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), "-s", "e2e", shell); err != nil {
+		t.Fatalf("tmux new-session: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { s.tmux("kill-server") })
+	return s
+}
+
+func (s *tmuxSession) send(keys ...string) {
+	s.t.Helper()
+	if out, err := s.tmux(append([]string{"send-keys", "-t", "e2e"}, keys...)...); err != nil {
+		s.t.Fatalf("tmux send-keys %q: %v\n%s", keys, err, out)
+	}
+}
+
+func (s *tmuxSession) pane() string {
+	out, _ := s.tmux("capture-pane", "-p", "-t", "e2e")
+	return out
+}
+
+// wait polls the pane until it shows want.
+func (s *tmuxSession) wait(want string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		p := s.pane()
+		if strings.Contains(p, want) {
+			return p
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the pane never showed %q; it shows:\n%s", want, p)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitGone polls the pane until it no longer shows text.
+func (s *tmuxSession) waitGone(text string) {
+	s.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for strings.Contains(s.pane(), text) {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the pane still shows %q:\n%s", text, s.pane())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// restored checks that pktop exited with status want and gave the
+// terminal back: the normal screen, no mouse mode, the cursor shown.
+func (s *tmuxSession) restored(want int) {
+	s.t.Helper()
+	p := s.wait("PKTOP-EXIT=")
+	if !strings.Contains(p, fmt.Sprintf("PKTOP-EXIT=%d", want)) {
+		s.t.Errorf("pktop should exit with %d:\n%s", want, p)
+	}
+	if strings.Contains(p, "q quit") {
+		s.t.Errorf("the screen was not restored:\n%s", p)
+	}
+	flags, _ := s.tmux("display-message", "-p", "-t", "e2e", "#{alternate_on} #{mouse_any_flag} #{cursor_flag}")
+	if got := strings.TrimSpace(flags); got != "0 0 1" {
+		s.t.Errorf("terminal modes after exit (alternate screen, mouse, cursor): got %q; want \"0 0 1\"", got)
+	}
+}
+
+// buildPktop builds the binary once per test run.
+func buildPktop(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed")
+	}
+	bin := filepath.Join(t.TempDir(), "pktop")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestE2EScreen runs pktop on the built-in capture in tmux, types keys,
+// reads the pane, and quits with q.
+func TestE2EScreen(t *testing.T) {
+	bin := buildPktop(t)
+	s := newTmux(t, 120, 40, bin+" --demo --speed 0")
+	s.wait("end of capture")
+	s.wait("10.0.0.6")
+	s.wait("Protocols")
+
+	s.send("Tab")
+	s.wait("CONVERSATION")
+	s.send("s")
+	s.wait("40s↓")
+	s.send("/")
+	s.wait("/ filter:")
+	s.send("-l", "dns")
+	s.wait("show dns")
+	s.send("Enter")
+	p := s.waitGoneAnd("/ filter:")
+	if strings.Contains(p, "a39.g.akamai.net") {
+		t.Errorf("the dns filter should hide the akamai conversation:\n%s", p)
+	}
+	s.send("Escape")
+	s.wait("a39.g.akamai.net")
+	s.send("?")
+	s.wait("pktop keys")
+	s.send("Escape")
+	s.waitGone("pktop keys")
+	s.send("1")
+	s.wait("HOST")
+	s.send("Enter")
+	s.wait("focus 10.0.0.6")
+	s.send("BSpace")
+	s.wait("back to all traffic")
+	s.send("q")
+	s.restored(0)
+}
+
+// waitGoneAnd waits until text is gone and returns the pane.
+func (s *tmuxSession) waitGoneAnd(text string) string {
+	s.t.Helper()
+	s.waitGone(text)
+	return s.pane()
+}
+
+// TestE2EReplayKeys checks the replay controls on a paced replay: speed,
+// pause, step; and Ctrl-C.
+func TestE2EReplayKeys(t *testing.T) {
+	bin := buildPktop(t)
+	s := newTmux(t, 100, 30, bin+" --demo --speed 0.5")
+	s.wait("running x0.5")
+	s.send("+")
+	s.wait("running x1")
+	s.send("Space")
+	s.wait("paused")
+	s.send(".")
+	s.wait("stepped one second")
+	s.send("p")
+	s.wait("resumed")
+	s.send("C-c")
+	s.restored(0)
+}
+
+// TestE2ESignals checks that SIGTERM and SIGHUP (an SSH connection
+// dropping) stop pktop and restore the terminal.
+func TestE2ESignals(t *testing.T) {
+	bin := buildPktop(t)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			s := newTmux(t, 80, 24, bin+" --demo --speed 1")
+			s.wait("running x1")
+			out, _ := s.tmux("display-message", "-p", "-t", "e2e", "#{pane_pid}")
+			shell := strings.TrimSpace(out)
+			kids, err := os.ReadFile("/proc/" + shell + "/task/" + shell + "/children")
+			if err != nil {
+				t.Skipf("cannot find pktop under the pane's shell: %v", err)
+			}
+			var pid int
+			if _, err := fmt.Sscan(string(kids), &pid); err != nil {
+				t.Fatalf("no child of the pane's shell %s: %q", shell, kids)
+			}
+			if err := syscall.Kill(pid, sig); err != nil {
+				t.Fatal(err)
+			}
+			s.restored(0)
+		})
+	}
+}
