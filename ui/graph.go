@@ -247,8 +247,8 @@ func thruText(s *model.Snapshot, st *state, w, h int) (string, string) {
 		}
 	}
 	title := "Throughput, " + what
-	if len(vals) == 0 || h < 4 || w < 16 {
-		return title, " no traffic yet"
+	if len(vals) < 2 || h < 4 || w < 16 {
+		return title, " collecting (a point a second)…"
 	}
 	peak := 0.0
 	for _, v := range vals {

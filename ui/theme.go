@@ -8,8 +8,8 @@ import (
 )
 
 // theme turns roles into tview style tags. A monochrome theme (NO_COLOR,
-// a terminal with fewer than 8 colours) uses attributes only: bold,
-// underline, reverse.
+// a terminal with fewer than 8 colours) uses attributes only: bold and
+// reverse. (Underline is not used: tview's reset tag leaves it on.)
 type theme struct{ mono bool }
 
 // Tag roles. Each returns the opening tag; reset closes any of them.
@@ -22,8 +22,8 @@ func (t theme) color(c string) string {
 
 func (t theme) title() string   { return t.pick("[::b]", "[yellow::b]") }
 func (t theme) label() string   { return t.pick("", "[grey]") }
-func (t theme) heading() string { return t.pick("[::u]", "[::bu]") }
-func (t theme) sorted() string  { return t.pick("[::bu]", "[yellow::bu]") }
+func (t theme) heading() string { return "[::b]" }
+func (t theme) sorted() string  { return t.pick("[::b]", "[yellow::b]") }
 func (t theme) active() string  { return "[::r]" }
 func (t theme) sel() string     { return "[::r]" }
 func (t theme) spark() string   { return t.color("green") }
