@@ -58,7 +58,7 @@ const talkersTop = 2
 // neither; it may run on any goroutine.
 func buildFrame(s *model.Snapshot, st *state, pl playerState, src Source, th theme) *frame {
 	f := &frame{snap: s, kind: st.kind}
-	f.lay = computeLayout(st.w, st.h, st.cycle)
+	f.lay = computeLayout(st.w, st.h, st.cycle, talkersNeed(s.Table(st.kind)))
 	f.header = headerText(s, st, pl, src, th, f.lay.w)
 	f.talkers, f.cur, f.tabs = talkersText(s, st, th, f.lay.talkers)
 	f.status = statusText(st, th, f.lay.w)
@@ -82,6 +82,17 @@ func buildFrame(s *model.Snapshot, st *state, pl playerState, src Source, th the
 		f.titles[p] = " " + tview.Escape(fit(title, r.w-2)) + " "
 	}
 	return f
+}
+
+// talkersNeed is the number of lines the talkers pane fills for t: the
+// tab line, the headings, the rows (at least one, for a message) and the
+// "other" row.
+func talkersNeed(t *model.Table) int {
+	n := talkersTop + max(len(t.Rows), 1)
+	if t.Evicted > 0 {
+		n++
+	}
+	return n
 }
 
 // headerText is two lines: the source and its state, then the counters.

@@ -17,7 +17,7 @@ var helpKeys = [][2]string{
 	{"Tab  Shift-Tab", "next / previous table: hosts, conversations, ports"},
 	{"1  2  3", "hosts, conversations, ports"},
 	{"s  S", "sort by the 2 s, 10 s, 40 s rate, total bytes, packets"},
-	{"Space  p", "pause the display (counting goes on) and the replay clock"},
+	{"Space  p", "pause the display (counting goes on) and the replay"},
 	{".", "step a paused replay by one second"},
 	{"+  -", "replay speed: x0.1 ... x1 x2 x5 x10 ... x1000, max"},
 	{"r", "reset the counters"},
@@ -30,12 +30,13 @@ var helpKeys = [][2]string{
 	{"Home End  g G", "first / last row"},
 	{"Enter", "focus every pane on the selected row"},
 	{"Backspace", "back out of the focus"},
-	{"/", "display filter, applied as you type: 10.0.0.1, 10.0.0.0/8,"},
-	{"", "  443, tcp, dns, a name; !word negates; Enter keeps, Esc undoes"},
+	{"/", "display filter, applied as you type: 10.0.0.1,"},
+	{"", "  10.0.0.0/8, 443, tcp, dns, a name; !word negates;"},
+	{"", "  Enter keeps it, Esc undoes it"},
 	{"mouse", "click selects, double click focuses, wheel scrolls,"},
 	{"", "  a click on a tab switches tables"},
 	{"", ""},
-	{"=> <=", "SENT/RECV (hosts), A=>B/B=>A, FROM/TO port: rates over"},
+	{"=> <=", "SENT/RECV, A=>B/B=>A, FROM/TO port: the rates over"},
 	{"", "  the sort window (10 s when sorted by totals)"},
 }
 
@@ -290,7 +291,7 @@ func (u *UI) onRune(r rune) {
 		})
 	case 'v':
 		u.update(func(st *state) {
-			st.cycle = nextPane(computeLayout(st.w, st.h, st.cycle), st.cycle)
+			st.cycle = nextPane(computeLayout(st.w, st.h, st.cycle, 0), st.cycle)
 			say(st, "showing "+paneNames[st.cycle])
 		})
 	case '/':

@@ -51,8 +51,10 @@ const (
 // computeLayout places the panes on a w x h screen. cycle picks the pane
 // shown when fewer than all fit side by side: on a narrow screen the
 // bottom holds protocols and one graph (sizes or throughput, by cycle),
-// on a very narrow one a single pane.
-func computeLayout(w, h int, cycle pane) layout {
+// on a very narrow one a single pane. need is how many lines the talkers
+// pane would fill (its rows and headings); the bottom panes take up to
+// 60% of the screen when the talkers leave lines unused.
+func computeLayout(w, h int, cycle pane, need int) layout {
 	l := layout{w: w, h: h}
 	if w <= 0 || h <= 0 {
 		return l
@@ -67,6 +69,7 @@ func computeLayout(w, h int, cycle pane) layout {
 	bottom := 0
 	if h >= minBottom {
 		bottom = min(max(h*38/100, 9), 16)
+		bottom = max(bottom, min(rest-need, h*60/100))
 	}
 	l.talkers = rect{0, hh, w, max(rest-bottom, 0)}
 	if bottom == 0 {

@@ -393,7 +393,10 @@ func (r *root) Draw(scr tcell.Screen) {
 	}
 	cycle, help, filtering := u.st.cycle, u.st.help, u.st.filtering
 	u.mu.Unlock()
-	l := computeLayout(w, h, cycle)
+	l := computeLayout(w, h, cycle, 1<<20)
+	if f := u.cur; f != nil && f.lay.w == w && f.lay.h == h {
+		l = f.lay // the layout the frame was formatted for
+	}
 	if !u.drawn && u.started != nil {
 		u.drawn = true
 		close(u.started)
