@@ -200,3 +200,28 @@ func TestE2ESignals(t *testing.T) {
 		})
 	}
 }
+
+// TestE2EDamaged checks that a damaged capture keeps the screen up with
+// the error in the header, then exits 1 with the error on stderr.
+func TestE2EDamaged(t *testing.T) {
+	bin := buildPktop(t)
+	data, err := os.ReadFile(filepath.Join("testdata", "captures", "pcpp_DnsPackets.pcap"))
+	if err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	cut := filepath.Join(dir, "cut.pcap")
+	if err := os.WriteFile(cut, data[:30000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	errFile := filepath.Join(dir, "stderr")
+	s := newTmux(t, 120, 30, bin+" -r "+cut+" --speed 0 2>"+errFile)
+	s.wait("error: " + cut + ": damaged at byte")
+	s.wait("HOST")
+	s.send("q")
+	s.restored(1)
+	msg, _ := os.ReadFile(errFile)
+	if !strings.HasPrefix(string(msg), "pktop: "+cut+": damaged at byte") || strings.Count(string(msg), "\n") != 1 {
+		t.Errorf("stderr should hold the one-line error; got %q", msg)
+	}
+}
