@@ -373,7 +373,18 @@ func TestKeys(t *testing.T) {
 	// A click on a row selects it; the wheel scrolls.
 	r.sim.InjectMouse(5, 2+talkersTop+2, tcell.Button1, tcell.ModNone)
 	r.sim.InjectMouse(5, 2+talkersTop+2, tcell.ButtonNone, tcell.ModNone)
+	selected := func() int {
+		var i int
+		r.u.app.QueueUpdate(func() {
+			r.u.mu.Lock()
+			i = r.u.st.sel[r.u.st.kind].idx
+			r.u.mu.Unlock()
+		})
+		return i
+	}
+	waitFor(t, func() bool { return selected() == 2 }, "the click to select the third row")
 	r.sim.InjectMouse(5, 10, tcell.WheelDown, tcell.ModNone)
+	waitFor(t, func() bool { return selected() == 5 }, "the wheel to move the selection down by 3")
 
 	r.runes("q")
 	select {
