@@ -87,11 +87,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 	}
 	fs.StringVar(&o.read, "r", "", "read packets from a pcap or pcapng `file` (plain or gzip; - for standard input)")
 	fs.BoolVar(&o.demo, "demo", false, "replay the capture built into pktop (no file or privileges needed)")
-	fs.StringVar(&o.report, "report", "", "print a `json` or `text` report of the final counts and exit, with no screen")
+	fs.StringVar(&o.report, "report", "", "print a report of the final counts in `format` json or text, and exit, with no screen")
 	fs.StringVar(&o.filter, "f", "", "tcpdump filter `expression` (or give it as trailing words)")
 	fs.Float64Var(&o.speed, "speed", 1, "replay speed: 1 is the capture's own pace, 10 ten times faster, 0 as fast as it reads")
 	fs.DurationVar(&o.refresh, "refresh", 250*time.Millisecond, "screen refresh `interval`")
-	fs.IntVar(&o.maxKeys, "max-keys", model.DefaultConfig().MaxKeys, "at most this many hosts, conversations and ports each are kept `exactly`; lighter ones fold into an \"other\" row")
+	fs.IntVar(&o.maxKeys, "max-keys", model.DefaultConfig().MaxKeys, "keep at most `N` hosts, conversations and ports each, exactly; past that the lightest fold into an \"other\" row")
 	fs.IntVar(&o.count, "c", 0, "stop after `N` packets")
 	fs.IntVar(&o.top, "top", 10, "rows of each table in a text report")
 	fs.BoolVar(&o.noNames, "n", false, "do not learn host names from DNS answers, TLS SNI and HTTP Host headers")
@@ -179,7 +179,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.read == "-" {
 		// A stream paces itself: show packets as they arrive.
 		ropt.Stream = true
-	} else if o.speed > 0 {
+	} else {
+		// Speed 0 (as fast as it reads) still gets a Player, so that the
+		// screen can pause it and change its speed.
 		ropt.Player = sniff.NewPlayer(o.speed)
 	}
 	src := source{

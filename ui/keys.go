@@ -255,7 +255,7 @@ func (u *UI) onRune(r rune) {
 				if u.cfg.Source.Live {
 					say(st, "live capture: no replay speed")
 				} else {
-					say(st, "replaying as fast as it reads (--speed 0): speed is fixed")
+					say(st, "a stream is shown as it arrives: no replay speed")
 				}
 				return
 			}
