@@ -369,6 +369,17 @@ func TestKeys(t *testing.T) {
 	r.key(tcell.KeyBackspace2, 0)
 	r.wait("back to all traffic")
 	r.wait("HOST")
+	// The click below must land on a frame of all traffic, not on the
+	// last focused one still on screen: a new frame re-finds the
+	// selected row by its key, which would move the selection.
+	waitFor(t, func() bool {
+		var ok bool
+		r.u.app.QueueUpdate(func() {
+			f := r.u.cur
+			ok = f != nil && f.snap != nil && f.snap.View.Focus == nil && len(f.snap.Hosts.Rows) >= 3
+		})
+		return ok
+	}, "a frame of all traffic")
 
 	// A click on a row selects it; the wheel scrolls.
 	r.sim.InjectMouse(5, 2+talkersTop+2, tcell.Button1, tcell.ModNone)
