@@ -1,11 +1,10 @@
-//go:build !linux
+//go:build !linux && !libpcap
 
 package sniff
 
 import (
 	"context"
 	"io"
-	"os"
 
 	"github.com/gopacket/gopacket/layers"
 
@@ -44,6 +43,3 @@ func Interfaces() ([]Interface, error) { return nil, ErrNoLive }
 
 // DefaultInterface fails.
 func DefaultInterface() (string, error) { return "", ErrNoLive }
-
-// DropPrivileges does nothing.
-func DropPrivileges(files ...*os.File) (string, error) { return "", nil }

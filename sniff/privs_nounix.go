@@ -1,0 +1,8 @@
+//go:build !unix
+
+package sniff
+
+import "os"
+
+// DropPrivileges does nothing where there are no Unix users.
+func DropPrivileges(files ...*os.File) (string, error) { return "no privileges to drop", nil }
