@@ -3,10 +3,38 @@
 package sniff
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"os/user"
 	"strconv"
+	"syscall"
 )
+
+// dropRoot turns a root pktop into the user dropTarget names: files are
+// handed to that user, then groups, gid and uid change for every thread
+// (which, on Linux, also clears every capability).
+func dropRoot(files []*os.File) (string, error) {
+	uid, gid, who := dropTarget()
+	for _, f := range files {
+		if f != nil {
+			f.Chown(uid, gid)
+		}
+	}
+	if err := syscall.Setgroups(nil); err != nil {
+		return "", fmt.Errorf("dropping privileges: setgroups: %v", err)
+	}
+	if err := syscall.Setgid(gid); err != nil {
+		return "", fmt.Errorf("dropping privileges: setgid %d: %v", gid, err)
+	}
+	if err := syscall.Setuid(uid); err != nil {
+		return "", fmt.Errorf("dropping privileges: setuid %d: %v", uid, err)
+	}
+	if os.Geteuid() == 0 {
+		return "", errors.New("dropping privileges: still root after setuid")
+	}
+	return fmt.Sprintf("now running as %s (uid %d, gid %d)", who, uid, gid), nil
+}
 
 // dropTarget is the user a root pktop becomes: the one sudo ran it for,
 // or nobody.

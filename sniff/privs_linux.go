@@ -21,25 +21,7 @@ import (
 // whoever ran sudo. It returns what it did, for a diagnostic line.
 func DropPrivileges(files ...*os.File) (string, error) {
 	if os.Geteuid() == 0 {
-		uid, gid, who := dropTarget()
-		for _, f := range files {
-			if f != nil {
-				f.Chown(uid, gid)
-			}
-		}
-		if err := syscall.Setgroups(nil); err != nil {
-			return "", fmt.Errorf("dropping privileges: setgroups: %v", err)
-		}
-		if err := syscall.Setresgid(gid, gid, gid); err != nil {
-			return "", fmt.Errorf("dropping privileges: setgid %d: %v", gid, err)
-		}
-		if err := syscall.Setresuid(uid, uid, uid); err != nil {
-			return "", fmt.Errorf("dropping privileges: setuid %d: %v", uid, err)
-		}
-		if os.Geteuid() == 0 && uid != 0 {
-			return "", errors.New("dropping privileges: still root after setuid")
-		}
-		return fmt.Sprintf("now running as %s (uid %d, gid %d)", who, uid, gid), nil
+		return dropRoot(files)
 	}
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
