@@ -39,6 +39,10 @@ func TestLiveMatchesTcpdump(t *testing.T) {
 	bin := filepath.Join(dir, "pktop")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if tags := os.Getenv("PKTOP_TEST_TAGS"); tags != "" {
+		// e.g. PKTOP_TEST_TAGS=libpcap: the same test for that backend.
+		build = exec.Command("go", "build", "-tags", tags, "-o", bin, ".")
+	}
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
