@@ -157,9 +157,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.demo {
 		f, err = sniff.OpenDemo()
 	} else {
-		f, err = sniff.Open(o.read)
+		f, err = openWaiting(ctx, o.read)
 	}
 	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintf(stderr, "pktop: interrupted while waiting for the capture header of %s\n", o.read)
+			return 130
+		}
 		fmt.Fprintf(stderr, "pktop: %v\n", err)
 		return 1
 	}
@@ -224,7 +228,20 @@ func report(ctx context.Context, f *sniff.File, o *options, cfg model.Config, ro
 		close(ch)
 	}()
 	agg := m.Run(ctx, ch)
-	rerr := <-errc
+	var rerr error
+	if ctx.Err() != nil {
+		// Interrupted: count what was already read and handed over,
+		// and do not wait long for a reader blocked on a quiet pipe.
+		drain(agg, ch)
+		select {
+		case rerr = <-errc:
+		case <-time.After(500 * time.Millisecond):
+			rerr = context.Canceled
+		}
+		drain(agg, ch)
+	} else {
+		rerr = <-errc
+	}
 	snap := agg.Snapshot(model.View{Sort: model.SortBytes, NoSpark: true})
 	rep := model.NewReport(snap, f.Name(), ropt.Filter.String())
 	if rerr != nil {
@@ -243,6 +260,41 @@ func report(ctx context.Context, f *sniff.File, o *options, cfg model.Config, ro
 		return 1
 	}
 	return 0
+}
+
+// openWaiting opens a capture, giving up when ctx is done: reading
+// standard input waits for the capture's header, which may never come.
+func openWaiting(ctx context.Context, name string) (*sniff.File, error) {
+	type res struct {
+		f   *sniff.File
+		err error
+	}
+	c := make(chan res, 1)
+	go func() {
+		f, err := sniff.Open(name)
+		c <- res{f, err}
+	}()
+	select {
+	case r := <-c:
+		return r.f, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// drain counts the batches already in ch, without waiting for more.
+func drain(agg *model.Aggregator, ch <-chan *model.Batch) {
+	for {
+		select {
+		case b, ok := <-ch:
+			if !ok {
+				return
+			}
+			agg.AddBatch(b)
+		default:
+			return
+		}
+	}
 }
 
 // serviceName names a transport port from gopacket's IANA tables (through

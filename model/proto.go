@@ -44,6 +44,11 @@ const (
 	ProtoFrameRelay
 	ProtoIPv4Fragment // a non-first IPv4 fragment (no transport header)
 	ProtoIPv6Fragment // a non-first IPv6 fragment
+	ProtoUDPLite
+	ProtoERSPAN
+	ProtoGTP
+	ProtoL2TP
+	ProtoTeredo
 	numProtos
 )
 
@@ -110,6 +115,11 @@ var protoInfos = [numProtos]protoInfo{
 	ProtoESP:          {"esp", LayerTransport},
 	ProtoAH:           {"ah", LayerTransport},
 	ProtoOSPF:         {"ospf", LayerTransport},
+	ProtoUDPLite:      {"udplite", LayerTransport},
+	ProtoERSPAN:       {"erspan", LayerTunnel},
+	ProtoGTP:          {"gtp", LayerTunnel},
+	ProtoL2TP:         {"l2tp", LayerTunnel},
+	ProtoTeredo:       {"teredo", LayerTunnel},
 }
 
 // String returns the protocol's short lower-case name.

@@ -42,13 +42,21 @@ func (d *Decoder) SetTruncated() { d.truncated = true }
 
 // maxDepth bounds how many headers a frame may stack, so that a crafted
 // frame of nested tunnels cannot make decoding slow.
-const maxDepth = 24
+const maxDepth = 64
 
 // state is what the decoder knows of the frame it is walking.
 type state struct {
 	p      *model.Packet
 	haveIP bool // the outermost IP header has been seen
 	depth  int
+}
+
+// deeper counts one more header and says whether the frame may still go
+// on: every decoding function that can be reached again from inside a
+// frame calls it first.
+func (s *state) deeper() bool {
+	s.depth++
+	return s.depth <= maxDepth
 }
 
 // next-layer identifiers that gopacket has no DecodingLayer for.
@@ -165,10 +173,6 @@ func (d *Decoder) short(s *state) { s.p.Flags |= model.FlagTruncated }
 
 // next continues with a gopacket layer type.
 func (d *Decoder) next(s *state, lt gopacket.LayerType, data []byte) {
-	s.depth++
-	if s.depth > maxDepth {
-		return
-	}
 	switch lt {
 	case layers.LayerTypeEthernet:
 		d.ethernet(s, data)
@@ -204,16 +208,16 @@ func (d *Decoder) next(s *state, lt gopacket.LayerType, data []byte) {
 }
 
 func (d *Decoder) etherType(s *state, et layers.EthernetType, data []byte) {
+	if !s.deeper() {
+		return
+	}
 	switch et {
 	case layers.EthernetTypeIPv4:
 		d.ip4(s, data)
 	case layers.EthernetTypeIPv6:
 		d.ip6(s, data)
 	case layers.EthernetTypeDot1Q, layers.EthernetTypeQinQ, 0x9100:
-		s.depth++
-		if s.depth <= maxDepth {
-			d.vlan(s, data)
-		}
+		d.vlan(s, data)
 	case layers.EthernetTypeMPLSUnicast, layers.EthernetTypeMPLSMulticast:
 		d.mpls(s, data)
 	case 0x8909: // Cisco MetaData: 6 bytes, then the next EtherType
@@ -221,16 +225,16 @@ func (d *Decoder) etherType(s *state, et layers.EthernetType, data []byte) {
 			d.short(s)
 			return
 		}
-		s.depth++
-		if s.depth <= maxDepth {
-			d.etherType(s, layers.EthernetType(binary.BigEndian.Uint16(data[6:8])), data[8:])
-		}
+		d.etherType(s, layers.EthernetType(binary.BigEndian.Uint16(data[6:8])), data[8:])
 	default:
 		d.next(s, et.LayerType(), data)
 	}
 }
 
 func (d *Decoder) ethernet(s *state, data []byte) {
+	if !s.deeper() {
+		return
+	}
 	s.p.Protos = s.p.Protos.Add(model.ProtoEthernet)
 	if d.eth.DecodeFromBytes(data, d) != nil {
 		d.short(s)
@@ -244,6 +248,9 @@ func (d *Decoder) ethernet(s *state, data []byte) {
 }
 
 func (d *Decoder) vlan(s *state, data []byte) {
+	if !s.deeper() {
+		return
+	}
 	s.p.Protos = s.p.Protos.Add(model.ProtoVLAN)
 	if d.dot1q.DecodeFromBytes(data, d) != nil {
 		d.short(s)
@@ -257,6 +264,9 @@ func (d *Decoder) vlan(s *state, data []byte) {
 }
 
 func (d *Decoder) llcLayer(s *state, data []byte) {
+	if !s.deeper() {
+		return
+	}
 	s.p.Protos = s.p.Protos.Add(model.ProtoLLC)
 	if d.llc.DecodeFromBytes(data, d) != nil {
 		d.short(s)
@@ -333,6 +343,9 @@ func (d *Decoder) rawIP(s *state, data []byte) {
 }
 
 func (d *Decoder) ppp(s *state, data []byte) {
+	if !s.deeper() {
+		return
+	}
 	s.p.Protos = s.p.Protos.Add(model.ProtoPPP)
 	if len(data) >= 2 && data[0] == 0xff && data[1] == 0x03 {
 		data = data[2:]
@@ -362,6 +375,9 @@ func (d *Decoder) ppp(s *state, data []byte) {
 }
 
 func (d *Decoder) pppoe(s *state, data []byte) {
+	if !s.deeper() {
+		return
+	}
 	s.p.Protos = s.p.Protos.Add(model.ProtoPPPoE)
 	if len(data) < 6 {
 		d.short(s)
@@ -377,6 +393,9 @@ func (d *Decoder) pppoe(s *state, data []byte) {
 // from its first nibble, as tshark does, and decodes an Ethernet
 // pseudowire with a control word when the nibble is 0.
 func (d *Decoder) mpls(s *state, data []byte) {
+	if !s.deeper() {
+		return
+	}
 	s.p.Protos = s.p.Protos.Add(model.ProtoMPLS)
 	for i := 0; ; i++ {
 		if len(data) < 4 {
@@ -408,6 +427,9 @@ func (d *Decoder) mpls(s *state, data []byte) {
 }
 
 func (d *Decoder) greLayer(s *state, data []byte) {
+	if !s.deeper() {
+		return
+	}
 	s.p.Protos = s.p.Protos.Add(model.ProtoGRE)
 	if d.gre.DecodeFromBytes(data, d) != nil {
 		d.short(s)
@@ -416,6 +438,28 @@ func (d *Decoder) greLayer(s *state, data []byte) {
 	switch d.gre.Protocol {
 	case layers.EthernetTypeTransparentEthernetBridging:
 		d.ethernet(s, d.gre.Payload)
+	case 0x88be: // ERSPAN type II (type I, with no sequence number, is plain Ethernet)
+		s.p.Protos = s.p.Protos.Add(model.ProtoERSPAN)
+		pl := d.gre.Payload
+		if len(d.gre.Contents) == 4 {
+			d.ethernet(s, pl)
+		} else if len(pl) >= 8 {
+			d.ethernet(s, pl[8:])
+		}
+	case 0x22eb: // ERSPAN type III: 12 bytes, and 8 more with the O flag
+		s.p.Protos = s.p.Protos.Add(model.ProtoERSPAN)
+		pl := d.gre.Payload
+		if len(pl) < 12 {
+			d.short(s)
+			return
+		}
+		n := 12
+		if pl[11]&1 != 0 {
+			n += 8
+		}
+		if len(pl) >= n {
+			d.ethernet(s, pl[n:])
+		}
 	case 0x880b: // PPP (PPTP)
 		d.ppp(s, d.gre.Payload)
 	case 0x8909:
@@ -434,6 +478,9 @@ func (d *Decoder) greLayer(s *state, data []byte) {
 
 // wlan decodes an 802.11 frame: data frames carry LLC/SNAP and then IP.
 func (d *Decoder) wlan(s *state, data []byte) {
+	if !s.deeper() {
+		return
+	}
 	s.p.Protos = s.p.Protos.Add(model.ProtoWLAN)
 	if len(data) < 2 {
 		d.short(s)
@@ -498,6 +545,9 @@ func (d *Decoder) nflog(s *state, data []byte) {
 // or length still counts as IPv4 but gives no addresses; version 6 inside
 // an IPv4 EtherType is handed to IPv6.
 func (d *Decoder) ip4(s *state, data []byte) {
+	if !s.deeper() {
+		return
+	}
 	p := s.p
 	p.Protos = p.Protos.Add(model.ProtoIPv4)
 	if len(data) < 20 {
@@ -556,6 +606,9 @@ func (d *Decoder) ip4(s *state, data []byte) {
 
 // ip6 decodes an IPv6 header and its extension headers.
 func (d *Decoder) ip6(s *state, data []byte) {
+	if !s.deeper() {
+		return
+	}
 	p := s.p
 	if len(data) < 40 {
 		if len(data) > 0 && data[0]>>4 == 6 {
@@ -664,7 +717,12 @@ func (d *Decoder) transport(s *state, proto uint8, data []byte, src, dst netip.A
 			}
 		}
 	case 17, 136: // UDP, UDP-Lite
-		p.Protos = p.Protos.Add(model.ProtoUDP)
+		lite := proto == 136
+		if lite {
+			p.Protos = p.Protos.Add(model.ProtoUDPLite)
+		} else {
+			p.Protos = p.Protos.Add(model.ProtoUDP)
+		}
 		if len(data) < 8 {
 			if len(data) >= 4 && outer {
 				p.SrcPort, p.DstPort = binary.BigEndian.Uint16(data[0:2]), binary.BigEndian.Uint16(data[2:4])
@@ -677,28 +735,11 @@ func (d *Decoder) transport(s *state, proto uint8, data []byte, src, dst netip.A
 			p.SrcPort, p.DstPort = sp, dp
 		}
 		payload := data[8:]
-		if ul := binary.BigEndian.Uint16(data[4:6]); ul < 8 {
+		if ul := binary.BigEndian.Uint16(data[4:6]); ul < 8 && !lite {
 			// A bad (or GSO zero) length: tshark hands nothing on.
 			return
 		}
-		switch {
-		case dp == 4789:
-			p.Protos = p.Protos.Add(model.ProtoVXLAN)
-			if d.vxlan.DecodeFromBytes(payload, d) == nil && d.vxlan.ValidIDFlag {
-				s.depth++
-				if s.depth <= maxDepth {
-					d.ethernet(s, d.vxlan.Payload)
-				}
-			}
-			return
-		case dp == 6081:
-			p.Protos = p.Protos.Add(model.ProtoGeneve)
-			if d.geneve.DecodeFromBytes(payload, d) == nil {
-				s.depth++
-				if s.depth <= maxDepth {
-					d.etherType(s, d.geneve.Protocol, d.geneve.Payload)
-				}
-			}
+		if d.udpTunnel(s, sp, dp, payload) {
 			return
 		}
 		p.App = d.udpApp(sp, dp, payload)
@@ -730,19 +771,112 @@ func (d *Decoder) transport(s *state, proto uint8, data []byte, src, dst netip.A
 	case 89:
 		p.Protos = p.Protos.Add(model.ProtoOSPF)
 	case 47:
-		s.depth++
-		if s.depth <= maxDepth {
-			d.greLayer(s, data)
-		}
+		d.greLayer(s, data)
 	case 4: // IP in IP
-		s.depth++
-		if s.depth <= maxDepth {
-			d.ip4(s, data)
-		}
+		d.ip4(s, data)
 	case 41: // IPv6 in IP (6in4)
-		s.depth++
-		if s.depth <= maxDepth {
-			d.ip6(s, data)
-		}
+		d.ip6(s, data)
 	}
+}
+
+// udpTunnel decodes what UDP carries when it is a tunnel, as tshark does
+// by port (either port): VXLAN, GENEVE, GTP-U, L2TP, Teredo, ESP in UDP.
+// It reports whether it took the payload.
+func (d *Decoder) udpTunnel(s *state, sp, dp uint16, b []byte) bool {
+	port := func(n uint16) bool { return sp == n || dp == n }
+	p := s.p
+	switch {
+	case port(4789):
+		p.Protos = p.Protos.Add(model.ProtoVXLAN)
+		if d.vxlan.DecodeFromBytes(b, d) == nil {
+			d.ethernet(s, d.vxlan.Payload)
+		}
+	case port(6081):
+		p.Protos = p.Protos.Add(model.ProtoGeneve)
+		if d.geneve.DecodeFromBytes(b, d) == nil {
+			d.etherType(s, d.geneve.Protocol, d.geneve.Payload)
+		}
+	case port(2152): // GTP-U
+		p.Protos = p.Protos.Add(model.ProtoGTP)
+		if len(b) < 8 || b[0]>>5 != 1 || b[1] != 0xff { // version 1, a G-PDU
+			return true
+		}
+		flags := b[0]
+		b = b[8:]
+		if flags&7 != 0 {
+			if len(b) < 4 {
+				d.short(s)
+				return true
+			}
+			next := b[3]
+			b = b[4:]
+			for next != 0 && flags&4 != 0 { // extension headers
+				if len(b) < 1 || int(b[0])*4 > len(b) || b[0] == 0 {
+					d.short(s)
+					return true
+				}
+				l := int(b[0]) * 4
+				next, b = b[l-1], b[l:]
+			}
+		}
+		d.rawIP(s, b)
+	case port(1701): // L2TPv2 data messages carry PPP
+		p.Protos = p.Protos.Add(model.ProtoL2TP)
+		if len(b) < 6 || b[0]&0x80 != 0 || b[1]&0x0f != 2 { // control message, or not version 2
+			return true
+		}
+		flags := b[0]
+		n := 2
+		if flags&0x40 != 0 {
+			n += 2
+		}
+		n += 4 // tunnel and session ids
+		if flags&0x08 != 0 {
+			n += 4
+		}
+		if flags&0x02 != 0 {
+			if len(b) < n+2 {
+				d.short(s)
+				return true
+			}
+			n += 2 + int(binary.BigEndian.Uint16(b[n:]))
+		}
+		if len(b) < n {
+			d.short(s)
+			return true
+		}
+		d.ppp(s, b[n:])
+	case port(3544): // Teredo: optional authentication and origin headers, then IPv6
+		for len(b) >= 2 && b[0] == 0 && (b[1] == 0 || b[1] == 1) {
+			if b[1] == 0 { // origin indication
+				if len(b) < 8 {
+					return false
+				}
+				b = b[8:]
+				continue
+			}
+			if len(b) < 4 { // authentication
+				return false
+			}
+			n := 4 + int(b[2]) + int(b[3]) + 9
+			if len(b) < n {
+				return false
+			}
+			b = b[n:]
+		}
+		if len(b) < 40 || b[0]>>4 != 6 {
+			return false
+		}
+		p.Protos = p.Protos.Add(model.ProtoTeredo)
+		d.ip6(s, b)
+	case port(4500): // IPsec NAT traversal: ESP, unless the non-ESP marker says IKE
+		if len(b) >= 4 && binary.BigEndian.Uint32(b) != 0 {
+			p.Protos = p.Protos.Add(model.ProtoESP)
+			return true
+		}
+		return false
+	default:
+		return false
+	}
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -31,8 +32,59 @@ type Filter struct {
 	file   string
 	fileLT layers.LinkType
 	mu     sync.Mutex
-	vms    map[layers.LinkType]*bpf.VM
+	vms    map[layers.LinkType]*prog
 	errs   map[layers.LinkType]error
+
+	// The program of the last link type matched, and a buffer for
+	// programs that read the frame length: Match is called by one
+	// goroutine at a time.
+	lastLT   layers.LinkType
+	last     *prog
+	lenFrame []byte
+}
+
+// prog is a compiled filter. A program that reads the frame's length
+// (tcpdump's "len", "greater", "less") must see the length on the wire,
+// not what was captured, and the x/net/bpf VM knows only the latter: such
+// a program is rewritten to read the length from 4 bytes put in front of
+// the frame, all its packet loads moved by 4.
+type prog struct {
+	vm      *bpf.VM
+	usesLen bool
+}
+
+func newProg(ins []bpf.Instruction) (*prog, error) {
+	p := &prog{}
+	for _, in := range ins {
+		if e, ok := in.(bpf.LoadExtension); ok && e.Num == bpf.ExtLen {
+			p.usesLen = true
+		}
+	}
+	if p.usesLen {
+		for i, in := range ins {
+			switch v := in.(type) {
+			case bpf.LoadExtension:
+				if v.Num == bpf.ExtLen {
+					ins[i] = bpf.LoadAbsolute{Off: 0, Size: 4}
+				}
+			case bpf.LoadAbsolute:
+				v.Off += 4
+				ins[i] = v
+			case bpf.LoadIndirect:
+				v.Off += 4
+				ins[i] = v
+			case bpf.LoadMemShift:
+				v.Off += 4
+				ins[i] = v
+			}
+		}
+	}
+	vm, err := bpf.NewVM(ins)
+	if err != nil {
+		return nil, err
+	}
+	p.vm = vm
+	return p, nil
 }
 
 // ErrNoCompiler says that no filter compiler is available.
@@ -45,7 +97,7 @@ func NewFilter(expr string, lt layers.LinkType) (*Filter, error) {
 	if expr == "" {
 		return nil, nil
 	}
-	f := &Filter{expr: expr, vms: map[layers.LinkType]*bpf.VM{}, errs: map[layers.LinkType]error{}}
+	f := &Filter{expr: expr, vms: map[layers.LinkType]*prog{}, errs: map[layers.LinkType]error{}}
 	if _, err := f.vm(lt); err != nil {
 		return nil, err
 	}
@@ -60,9 +112,13 @@ func NewFileFilter(expr string, f *File) (*Filter, error) {
 	if expr == "" {
 		return nil, nil
 	}
-	flt := &Filter{expr: expr, vms: map[layers.LinkType]*bpf.VM{}, errs: map[layers.LinkType]error{}}
+	flt := &Filter{expr: expr, vms: map[layers.LinkType]*prog{}, errs: map[layers.LinkType]error{}}
 	if f.path != "" && !f.gz {
-		flt.file, flt.fileLT = f.path, f.LinkType()
+		// tcpdump must read the file itself: not a pipe, whose bytes
+		// it would take from pktop.
+		if st, err := os.Stat(f.path); err == nil && st.Mode().IsRegular() {
+			flt.file, flt.fileLT = f.path, f.LinkType()
+		}
 	}
 	if _, err := flt.vm(f.LinkType()); err != nil {
 		return nil, err
@@ -84,15 +140,24 @@ func (f *Filter) Match(data []byte, wire int, lt layers.LinkType) bool {
 	if f == nil {
 		return true
 	}
-	vm, err := f.vm(lt)
-	if err != nil {
-		return false
+	p := f.last
+	if p == nil || lt != f.lastLT {
+		var err error
+		if p, err = f.vm(lt); err != nil {
+			return false
+		}
+		f.last, f.lastLT = p, lt
 	}
-	n, err := vm.Run(data)
+	if p.usesLen {
+		f.lenFrame = append(f.lenFrame[:0], byte(wire>>24), byte(wire>>16), byte(wire>>8), byte(wire))
+		f.lenFrame = append(f.lenFrame, data...)
+		data = f.lenFrame
+	}
+	n, err := p.vm.Run(data)
 	return err == nil && n > 0
 }
 
-func (f *Filter) vm(lt layers.LinkType) (*bpf.VM, error) {
+func (f *Filter) vm(lt layers.LinkType) (*prog, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if vm, ok := f.vms[lt]; ok {
@@ -109,9 +174,9 @@ func (f *Filter) vm(lt layers.LinkType) (*bpf.VM, error) {
 	if ins == nil { // no file, or one tcpdump cannot read
 		ins, err = Compile(f.expr, lt)
 	}
-	var vm *bpf.VM
+	var p *prog
 	if err == nil {
-		vm, err = bpf.NewVM(ins)
+		p, err = newProg(ins)
 		if err != nil {
 			err = fmt.Errorf("filter %q: %v", f.expr, err)
 		}
@@ -120,8 +185,8 @@ func (f *Filter) vm(lt layers.LinkType) (*bpf.VM, error) {
 		f.errs[lt] = err
 		return nil, err
 	}
-	f.vms[lt] = vm
-	return vm, nil
+	f.vms[lt] = p
+	return p, nil
 }
 
 // dltNames are tcpdump's names (for -y) of the link types it can compile

@@ -30,14 +30,19 @@ type DamageError struct {
 	Offset  int64  // byte offset of the damage
 	Records int    // records read before it
 	Msg     string
+	Gzip    bool // Offset is in the decompressed data
 }
 
 func (e *DamageError) Error() string {
+	at := "byte"
+	if e.Gzip {
+		at = "byte (of the decompressed data)"
+	}
 	unit := "packets"
 	if e.Records == 1 {
 		unit = "packet"
 	}
-	return fmt.Sprintf("%s: damaged at byte %d, after %d %s: %s", e.Name, e.Offset, e.Records, unit, e.Msg)
+	return fmt.Sprintf("%s: damaged at %s %d, after %d %s: %s", e.Name, at, e.Offset, e.Records, unit, e.Msg)
 }
 
 // FormatError says that a file is not a capture pktop can read.
@@ -65,6 +70,10 @@ type File struct {
 
 	// classic pcap
 	ng       *pcapgo.NgReader
+	ngLT     layers.LinkType // the first packet's link type
+	pending  *Frame          // the first pcapng packet, read ahead
+	pendErr  error
+	lastTime int64
 	order    binary.ByteOrder
 	nano     bool
 	hdrLen   int // 16, or 24 for the "modified" pcap format
@@ -158,6 +167,7 @@ func NewReader(name string, r io.Reader) (*File, error) {
 			return nil, f.damage(0, "pcapng section header: "+ngMessage(err))
 		}
 		f.ng = ng
+		f.readAhead()
 		return f, nil
 	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0xa1b2cd34, 0x34cdb2a1:
 		return f, f.readHeader()
@@ -176,7 +186,7 @@ func ngMessage(err error) string {
 func (f *File) pos() int64 { return f.count.n - int64(f.br.Buffered()) }
 
 func (f *File) damage(off int64, msg string) *DamageError {
-	return &DamageError{Name: f.name, Offset: off, Records: f.records, Msg: msg}
+	return &DamageError{Name: f.name, Offset: off, Records: f.records, Msg: msg, Gzip: f.gz}
 }
 
 func (f *File) readHeader() error {
@@ -214,9 +224,29 @@ func (f *File) readHeader() error {
 // interface of a pcapng one.
 func (f *File) LinkType() layers.LinkType {
 	if f.ng != nil {
-		return f.ng.LinkType()
+		return f.ngLT
 	}
 	return f.linkType
+}
+
+// readAhead reads the first packet of a pcapng file, whose link type is
+// the file's (what a filter is first compiled for): gopacket's reader,
+// asked for mixed link types, does not say it before.
+func (f *File) readAhead() {
+	f.ngLT = layers.LinkTypeEthernet
+	fr, err := f.nextNg()
+	if err != nil {
+		f.pendErr = err
+		if f.ng.NInterfaces() > 0 {
+			if i, e := f.ng.Interface(0); e == nil {
+				f.ngLT = i.LinkType
+			}
+		}
+		return
+	}
+	fr.Data = append([]byte(nil), fr.Data...)
+	f.pending = &fr
+	f.ngLT = fr.LinkType
 }
 
 // Next returns the next record. It returns io.EOF at the end of the
@@ -282,6 +312,13 @@ func (f *File) readError(off int64, err error, msg string) error {
 }
 
 func (f *File) nextNg() (Frame, error) {
+	if p := f.pending; p != nil {
+		f.pending = nil
+		return *p, nil
+	}
+	if err := f.pendErr; err != nil {
+		return Frame{}, err
+	}
 	off := f.pos()
 	data, ci, err := f.ng.ZeroCopyReadPacketData()
 	if err != nil {
@@ -297,12 +334,39 @@ func (f *File) nextNg() (Frame, error) {
 			lt = l
 		}
 	}
-	return Frame{Data: data, Time: ci.Timestamp.UnixNano(), WireLen: ci.Length, CapLen: ci.CaptureLength, LinkType: lt}, nil
+	// Simple packet blocks have no timestamp: they take the time of the
+	// packet before them, as do times an int64 of nanoseconds cannot hold.
+	t := f.lastTime
+	if ts := ci.Timestamp; !ts.IsZero() && ts.Year() >= 1678 && ts.Year() <= 2261 {
+		t = ts.UnixNano()
+		f.lastTime = t
+	}
+	return Frame{Data: data, Time: t, WireLen: ci.Length, CapLen: ci.CaptureLength, LinkType: lt}, nil
 }
 
-// Buffered reports whether a whole record may be in the read buffer, that
-// is, whether the next Next may return without waiting for input.
-func (f *File) Buffered() bool { return f.br.Buffered() >= 16 }
+// Buffered reports whether the next record is wholly in the read buffer,
+// that is, whether the next Next returns without waiting for input.
+func (f *File) Buffered() bool {
+	if f.pending != nil {
+		return true
+	}
+	n := f.br.Buffered()
+	if f.ng != nil {
+		if n < 8 {
+			return false
+		}
+		h, _ := f.br.Peek(8)
+		// The section's byte order is gopacket's to know: the smaller
+		// reading is the right one, or at worst says "not buffered".
+		l := min(binary.LittleEndian.Uint32(h[4:]), binary.BigEndian.Uint32(h[4:]))
+		return uint64(n) >= uint64(l)
+	}
+	if n < f.hdrLen {
+		return false
+	}
+	h, _ := f.br.Peek(f.hdrLen)
+	return uint64(n) >= uint64(f.hdrLen)+uint64(f.order.Uint32(h[8:]))
+}
 
 // Records returns the number of records read so far.
 func (f *File) Records() int { return f.records }

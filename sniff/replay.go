@@ -141,10 +141,11 @@ type replayer struct {
 	dec   Decoder
 	batch *model.Batch
 	stats model.SourceStats
+	sent  model.SourceStats // the stats of the last batch sent
 	last  int64 // time of the last packet read
 
 	// streams: the last packet's time, and the wall clock when it came
-	lastSeen, lastWall atomic.Int64
+	seen atomic.Pointer[seen]
 
 	// pacing: capture time base maps to wall time wallBase at speed.
 	base     int64
@@ -166,7 +167,7 @@ func (r *replayer) run() error {
 		}
 		fr, err := r.f.Next()
 		if err != nil {
-			r.flush(r.last)
+			r.send(r.last)
 			if err == io.EOF {
 				break
 			}
@@ -174,6 +175,12 @@ func (r *replayer) run() error {
 		}
 		if r.opt.Filter != nil && !r.opt.Filter.Match(fr.Data, fr.WireLen, fr.LinkType) {
 			r.stats.Filtered++
+			if !r.f.Buffered() && r.stats != r.sent {
+				// Let the count of filtered frames show while none pass.
+				if err := r.send(r.last); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		count++
@@ -193,8 +200,7 @@ func (r *replayer) run() error {
 		if fr.Time > r.last {
 			r.last = fr.Time
 			if r.opt.Stream {
-				r.lastSeen.Store(fr.Time)
-				r.lastWall.Store(time.Now().UnixNano())
+				r.seen.Store(&seen{fr.Time, time.Now().UnixNano()})
 			}
 		}
 		if len(b.Packets) >= model.BatchSize || !r.f.Buffered() {
@@ -203,7 +209,7 @@ func (r *replayer) run() error {
 			}
 		}
 	}
-	if err := r.flush(r.last); err != nil {
+	if err := r.send(r.last); err != nil { // the last packets and counters
 		return err
 	}
 	if p := r.opt.Player; p != nil {
@@ -213,6 +219,10 @@ func (r *replayer) run() error {
 	}
 	return nil
 }
+
+// seen is the time of a stream's last packet and the wall clock when it
+// was read.
+type seen struct{ time, wall int64 }
 
 // streamClock starts a goroutine that, every tick without packets, sends
 // an empty batch whose clock is the last packet's time plus the wall time
@@ -232,12 +242,12 @@ func (r *replayer) streamClock() func() {
 			case <-r.ctx.Done():
 				return
 			case now := <-t.C:
-				seen, wall := r.lastSeen.Load(), r.lastWall.Load()
-				if seen == 0 || now.UnixNano()-wall < int64(tick) {
+				sn := r.seen.Load()
+				if sn == nil || now.UnixNano()-sn.wall < int64(tick) {
 					continue
 				}
 				b := model.GetBatch()
-				b.Now = seen + (now.UnixNano() - wall)
+				b.Now = sn.time + (now.UnixNano() - sn.wall)
 				select {
 				case r.out <- b:
 				case <-done:
@@ -261,6 +271,7 @@ func (r *replayer) send(now int64) error {
 	}
 	st := r.stats
 	b.Source = &st
+	r.sent = st
 	select {
 	case r.out <- b:
 	case <-r.ctx.Done():
@@ -268,13 +279,6 @@ func (r *replayer) send(now int64) error {
 	}
 	r.batch = model.GetBatch()
 	return nil
-}
-
-func (r *replayer) flush(now int64) error {
-	if len(r.batch.Packets) == 0 && now == 0 {
-		return nil
-	}
-	return r.send(now)
 }
 
 // pace waits until the replay clock reaches capture time t, sending the
@@ -285,6 +289,18 @@ func (r *replayer) pace(t int64) error {
 	for {
 		pl.mu.Lock()
 		speed, paused, steps := pl.speed, pl.paused, pl.steps
+		if !paused {
+			pl.steps = 0 // steps move a paused replay only
+		}
+		if speed == 0 && !paused && r.speed == 0 && r.paced {
+			// As fast as it reads: nothing to wait for.
+			if t > pl.clock {
+				pl.clock = t
+			}
+			pl.mu.Unlock()
+			r.base = t
+			return nil
+		}
 		pl.mu.Unlock()
 		now := time.Now()
 		if !r.paced || speed != r.speed {

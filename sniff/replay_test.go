@@ -50,6 +50,10 @@ func TestFilterAgreesWithTcpdump(t *testing.T) {
 		{"pcpp_sll.pcap", "tcp[tcpflags] & tcp-syn != 0"},
 		{"gopacket_test_loopback.pcap", "ip6 and tcp src port 8080"},
 		{"pcpp_DnsPackets.pcap", "udp port 53 and greater 100"},
+		// Cut by a 256-byte snap length: len is the length on the wire.
+		{"tcpdump_quic_handshake_snaplen256.pcap", "greater 300"},
+		{"tcpdump_quic_handshake_snaplen256.pcap", "less 300"},
+		{"tcpdump_quic_handshake_snaplen256.pcap", "len > 1000 and udp"},
 	}
 	for _, c := range cases {
 		path := "../testdata/captures/" + c.file
