@@ -144,6 +144,9 @@ func (a *Aggregator) Add(p *Packet) {
 	if p.Time > a.last {
 		a.last = p.Time
 	}
+	if p.Time < a.first {
+		a.first = p.Time // captures are not always in time order
+	}
 	if p.Time > a.now {
 		a.now = p.Time
 	}

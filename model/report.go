@@ -81,11 +81,12 @@ type PortReport struct {
 	FromPort Counts `json:"from_port"`
 }
 
-// OtherReport sums the keys a full table folded away.
+// OtherReport sums the rows a full table folded away. Evictions counts
+// the rows folded; a key that came back after being folded counts again.
 type OtherReport struct {
-	Keys    uint64 `json:"keys"`
-	Packets uint64 `json:"packets"`
-	Bytes   uint64 `json:"bytes"`
+	Evictions uint64 `json:"evictions"`
+	Packets   uint64 `json:"packets"`
+	Bytes     uint64 `json:"bytes"`
 }
 
 // L4Name names an IP protocol number.
@@ -152,7 +153,7 @@ func NewReport(s *Snapshot, source, filter string) *Report {
 			if r.Other == nil {
 				r.Other = map[string]OtherReport{}
 			}
-			r.Other[t.Kind.String()] = OtherReport{Keys: t.Evicted, Packets: t.Other.Total.Packets, Bytes: t.Other.Total.Bytes}
+			r.Other[t.Kind.String()] = OtherReport{Evictions: t.Evicted, Packets: t.Other.Total.Packets, Bytes: t.Other.Total.Bytes}
 		}
 	}
 	return r
@@ -185,34 +186,56 @@ func (r *Report) WriteText(w io.Writer, top int) error {
 	if r.Error != "" {
 		fmt.Fprintf(&b, "error       %s\n", r.Error)
 	}
-	fmt.Fprintf(&b, "\n%-40s %10s %12s %12s %12s\n", "HOST", "PACKETS", "BYTES", "SENT", "RECEIVED")
-	for i, h := range r.Hosts {
-		if i >= top {
-			fmt.Fprintf(&b, "... %d more\n", len(r.Hosts)-top)
-			break
+	// The tables: the label column as wide as its widest shown label
+	// (names are cut with an ellipsis), numbers right-aligned.
+	table := func(title, c3, c4 string, n int, row func(i int) (string, [4]uint64), other string) {
+		n = min(n, top)
+		labels := make([]string, n)
+		w := len(title)
+		for i := range n {
+			l, _ := row(i)
+			labels[i] = Sanitize(l, 64)
+			if len(l) > 64 {
+				labels[i] = Sanitize(l, 63) + "…"
+			}
+			w = max(w, len([]rune(labels[i])))
 		}
-		fmt.Fprintf(&b, "%-40s %10d %12d %12d %12d\n", Sanitize(hostLabel(h.Addr, h.Name), 40), h.Packets, h.Bytes, h.Sent.Bytes, h.Received.Bytes)
+		pad := func(s string) string { return s + strings.Repeat(" ", max(w-len([]rune(s)), 0)) }
+		fmt.Fprintf(&b, "\n%s %10s %12s %12s %12s\n", pad(title), "PACKETS", "BYTES", c3, c4)
+		for i := range n {
+			_, v := row(i)
+			fmt.Fprintf(&b, "%s %10d %12d %12d %12d\n", pad(labels[i]), v[0], v[1], v[2], v[3])
+		}
+		if other != "" {
+			fmt.Fprintln(&b, other)
+		}
 	}
-	fmt.Fprintf(&b, "\n%-60s %10s %12s %12s %12s\n", "CONVERSATION", "PACKETS", "BYTES", "A=>B", "B=>A")
-	for i, c := range r.Conversations {
-		if i >= top {
-			fmt.Fprintf(&b, "... %d more\n", len(r.Conversations)-top)
-			break
+	more := func(kind string, shown, all int) string {
+		var parts []string
+		if all > shown {
+			parts = append(parts, fmt.Sprintf("... %d more", all-shown))
 		}
-		fmt.Fprintf(&b, "%-60s %10d %12d %12d %12d\n", c.A+" <=> "+c.B, c.Packets, c.Bytes, c.AToB.Bytes, c.BToA.Bytes)
+		if o, ok := r.Other[kind]; ok {
+			parts = append(parts, fmt.Sprintf("other: %d packets, %d bytes in %d rows folded away (the table was full: rows are lower bounds)", o.Packets, o.Bytes, o.Evictions))
+		}
+		return strings.Join(parts, "; ")
 	}
-	fmt.Fprintf(&b, "\n%-24s %10s %12s %12s %12s\n", "PORT", "PACKETS", "BYTES", "TO PORT", "FROM PORT")
-	for i, p := range r.Ports {
-		if i >= top {
-			fmt.Fprintf(&b, "... %d more\n", len(r.Ports)-top)
-			break
-		}
+	table("HOST", "SENT", "RECEIVED", len(r.Hosts), func(i int) (string, [4]uint64) {
+		h := r.Hosts[i]
+		return hostLabel(h.Addr, h.Name), [4]uint64{h.Packets, h.Bytes, h.Sent.Bytes, h.Received.Bytes}
+	}, more("hosts", min(top, len(r.Hosts)), len(r.Hosts)))
+	table("CONVERSATION", "A=>B", "B=>A", len(r.Conversations), func(i int) (string, [4]uint64) {
+		c := r.Conversations[i]
+		return c.A + " <=> " + c.B, [4]uint64{c.Packets, c.Bytes, c.AToB.Bytes, c.BToA.Bytes}
+	}, more("conversations", min(top, len(r.Conversations)), len(r.Conversations)))
+	table("PORT", "TO PORT", "FROM PORT", len(r.Ports), func(i int) (string, [4]uint64) {
+		p := r.Ports[i]
 		name := fmt.Sprintf("%s/%d", p.Proto, p.Port)
 		if p.Service != "" {
 			name += " (" + p.Service + ")"
 		}
-		fmt.Fprintf(&b, "%-24s %10d %12d %12d %12d\n", name, p.Packets, p.Bytes, p.ToPort.Bytes, p.FromPort.Bytes)
-	}
+		return name, [4]uint64{p.Packets, p.Bytes, p.ToPort.Bytes, p.FromPort.Bytes}
+	}, more("ports", min(top, len(r.Ports)), len(r.Ports)))
 	fmt.Fprintf(&b, "\n%-14s %-12s %10s %12s\n", "PROTOCOL", "LAYER", "PACKETS", "BYTES")
 	for _, name := range sortedProtocols(r.Protocols) {
 		p := r.Protocols[name]

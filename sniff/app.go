@@ -108,7 +108,7 @@ func (d *Decoder) learnUDP(app model.App, payload []byte) {
 	if len(payload) < 12 || payload[2]&0x80 == 0 { // not a response
 		return
 	}
-	var dns layers.DNS
+	dns := &d.dns
 	if dns.DecodeFromBytes(payload, gopacket.NilDecodeFeedback) != nil {
 		return
 	}
@@ -124,13 +124,16 @@ func (d *Decoder) learnUDP(app model.App, payload []byte) {
 
 // learnTCP learns a server's name from a TLS ClientHello's SNI or an HTTP
 // request's Host header.
-func (d *Decoder) learnTCP(payload []byte, src, dst netip.Addr) {
-	if sni := clientHelloSNI(payload); sni != "" {
-		d.addName(dst, sni)
-		return
-	}
-	if h := httpHost(payload); h != "" {
-		d.addName(dst, h)
+func (d *Decoder) learnTCP(app model.App, payload []byte, src, dst netip.Addr) {
+	switch {
+	case payload[0] == 0x16:
+		if sni := clientHelloSNI(payload); sni != "" {
+			d.addName(dst, sni)
+		}
+	case app == model.AppHTTP:
+		if h := httpHost(payload); h != "" {
+			d.addName(dst, h)
+		}
 	}
 }
 
@@ -204,7 +207,7 @@ func clientHelloSNI(b []byte) string {
 // httpHost returns the Host header of an HTTP request that starts the
 // payload, or "".
 func httpHost(b []byte) string {
-	if signature(b) != model.AppHTTP || bytes.HasPrefix(b, []byte("HTTP/")) {
+	if len(b) < 5 || bytes.HasPrefix(b, []byte("HTTP/")) || signature(b) != model.AppHTTP {
 		return ""
 	}
 	for len(b) > 0 {

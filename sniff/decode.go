@@ -29,6 +29,7 @@ type Decoder struct {
 	vxlan    layers.VXLAN
 	geneve   layers.Geneve
 	radiotap layers.RadioTap
+	dns      layers.DNS // reused for the answers names are learnt from
 
 	truncated bool
 	// Names collects host names learnt from DNS answers, TLS SNI and
@@ -713,7 +714,7 @@ func (d *Decoder) transport(s *state, proto uint8, data []byte, src, dst netip.A
 		if p.App == model.AppNone || !outer {
 			p.App = d.tcpApp(sp, dp, payload)
 			if d.LearnNames && len(payload) > 0 {
-				d.learnTCP(payload, src, dst)
+				d.learnTCP(p.App, payload, src, dst)
 			}
 		}
 	case 17, 136: // UDP, UDP-Lite

@@ -88,7 +88,7 @@ func newProg(ins []bpf.Instruction) (*prog, error) {
 }
 
 // ErrNoCompiler says that no filter compiler is available.
-var ErrNoCompiler = errors.New("filters need tcpdump to compile them: install it (apt-get install tcpdump) or build pktop with -tags libpcap")
+var ErrNoCompiler = errors.New("filters need tcpdump to compile them: install it (apt-get install tcpdump)")
 
 // NewFilter checks expr by compiling it for the given link type. An
 // empty expression gives a nil Filter, which matches everything.

@@ -142,7 +142,7 @@ type replayer struct {
 	batch *model.Batch
 	stats model.SourceStats
 	sent  model.SourceStats // the stats of the last batch sent
-	last  int64 // time of the last packet read
+	last  int64             // time of the last packet read
 
 	// streams: the last packet's time, and the wall clock when it came
 	seen atomic.Pointer[seen]
