@@ -70,8 +70,10 @@ type Aggregator struct {
 }
 
 type protoStat struct {
-	c    Counts
-	hist ring
+	c Counts
+	// hist is 64-bit per second: a whole link's protocol can carry more
+	// than the 4 GB a second that a table entry's 32-bit seconds hold.
+	hist series
 }
 
 // NewAggregator returns an empty Aggregator.
@@ -97,6 +99,12 @@ func (a *Aggregator) init() {
 	a.convs = newTable[ConvKey](a.cfg.MaxKeys)
 	a.ports = newTable[PortKey](a.cfg.MaxKeys)
 	a.series = newSeries(a.cfg.SeriesSeconds)
+	for i := range a.protos {
+		a.protos[i].hist = newSeries(HistorySeconds)
+	}
+	for i := range a.apps {
+		a.apps[i].hist = newSeries(HistorySeconds)
+	}
 	a.names = newNames(a.cfg.MaxNames)
 }
 
@@ -165,11 +173,11 @@ func (a *Aggregator) Add(p *Packet) {
 	for s := p.Protos; s != 0; s &= s - 1 {
 		pr := bits.TrailingZeros64(uint64(s))
 		a.protos[pr].c.add(p.WireLen)
-		a.protos[pr].hist.add(sec, p.WireLen, true)
+		a.protos[pr].hist.add(sec, p.WireLen)
 	}
 	if p.App != AppNone && p.App < numApps {
 		a.apps[p.App].c.add(p.WireLen)
-		a.apps[p.App].hist.add(sec, p.WireLen, true)
+		a.apps[p.App].hist.add(sec, p.WireLen)
 	}
 	if !p.Src.IsValid() {
 		a.nonIP++

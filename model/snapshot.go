@@ -231,7 +231,7 @@ func (a *Aggregator) protoRows() []ProtoRow {
 		}
 		p := Proto(i)
 		rows = append(rows, ProtoRow{Name: p.String(), Layer: p.Layer(), Counts: st.c,
-			Rates: totalRates(st.hist.rates(a.now, a.start)), Share: a.share(st.c.Bytes)})
+			Rates: byteRates(&st.hist, a.now, a.start), Share: a.share(st.c.Bytes)})
 	}
 	for i := range a.apps {
 		st := &a.apps[i]
@@ -239,7 +239,7 @@ func (a *Aggregator) protoRows() []ProtoRow {
 			continue
 		}
 		rows = append(rows, ProtoRow{Name: App(i).String(), Layer: LayerApplication, App: true,
-			Counts: st.c, Rates: totalRates(st.hist.rates(a.now, a.start)), Share: a.share(st.c.Bytes)})
+			Counts: st.c, Rates: byteRates(&st.hist, a.now, a.start), Share: a.share(st.c.Bytes)})
 	}
 	slices.SortStableFunc(rows, func(x, y ProtoRow) int {
 		if c := cmp.Compare(x.Layer, y.Layer); c != 0 {
@@ -253,8 +253,9 @@ func (a *Aggregator) protoRows() []ProtoRow {
 	return rows
 }
 
-func totalRates(r [3]Rate) [3]float64 {
-	return [3]float64{r[0].Total(), r[1].Total(), r[2].Total()}
+func byteRates(s *series, now, start int64) [3]float64 {
+	b, _ := s.rates(now, start)
+	return b
 }
 
 // row makes the Row of an entry.
