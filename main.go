@@ -221,7 +221,10 @@ type source struct {
 // and a non-zero exit status.
 func report(ctx context.Context, f *sniff.File, o *options, cfg model.Config, ropt sniff.Options, stdout, stderr io.Writer) int {
 	ch := make(chan *model.Batch, 16)
+	cfg.NoRowRates = true // a report shows no rates
 	m := model.New(cfg, time.Hour)
+	// The snapshot the model publishes at the end is the report's.
+	m.SetView(model.View{Sort: model.SortBytes, NoSpark: true})
 	errc := make(chan error, 1)
 	go func() {
 		errc <- sniff.Replay(ctx, f, ch, ropt)
@@ -242,7 +245,10 @@ func report(ctx context.Context, f *sniff.File, o *options, cfg model.Config, ro
 	} else {
 		rerr = <-errc
 	}
-	snap := agg.Snapshot(model.View{Sort: model.SortBytes, NoSpark: true})
+	snap := m.Latest()
+	if !snap.Done { // interrupted: the model stopped before the end
+		snap = agg.Snapshot(model.View{Sort: model.SortBytes, NoSpark: true})
+	}
 	rep := model.NewReport(snap, f.Name(), ropt.Filter.String())
 	if rerr != nil {
 		rep.Error = rerr.Error()

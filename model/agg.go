@@ -32,6 +32,10 @@ type Config struct {
 	// "". It is supplied by the caller so that the model needs no
 	// protocol library.
 	Service func(l4 uint8, port uint16) string
+	// NoRowRates skips the per-second history of hosts, conversations
+	// and ports (their rates and sparklines), which a headless report
+	// does not show: counting is then cheaper.
+	NoRowRates bool
 }
 
 // DefaultConfig returns the bounds pktop uses unless told otherwise.
@@ -182,6 +186,9 @@ func (a *Aggregator) Add(p *Packet) {
 	if !p.Src.IsValid() {
 		a.nonIP++
 		return
+	}
+	if a.cfg.NoRowRates {
+		sec = noRates
 	}
 	// Conversations: out is A to B.
 	k := ConvKey{p.Src, p.Dst}

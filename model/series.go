@@ -51,6 +51,12 @@ func (r *series) advance(sec int64) {
 // add counts a packet of n bytes at second sec and returns the byte count
 // of that second so far.
 func (r *series) add(sec int64, n uint32) float64 {
+	if r.valid && sec == r.head { // the common case: the newest second
+		sl := r.slot(sec)
+		sl.Packets++
+		sl.Bytes += uint64(n)
+		return float64(sl.Bytes)
+	}
 	r.advance(sec)
 	if sec <= r.head-int64(len(r.s)) {
 		return 0

@@ -58,11 +58,15 @@ func (e *entry) count(p *Packet, sec int64, out, in bool) {
 	e.total.add(p.WireLen)
 	if out {
 		e.out.add(p.WireLen)
-		e.hist.add(sec, p.WireLen, true)
+		if sec != noRates {
+			e.hist.add(sec, p.WireLen, true)
+		}
 	}
 	if in {
 		e.in.add(p.WireLen)
-		e.hist.add(sec, p.WireLen, false)
+		if sec != noRates {
+			e.hist.add(sec, p.WireLen, false)
+		}
 	}
 	if i := plenIndex(p.WireLen); e.sizes[i] < ^uint32(0) {
 		e.sizes[i]++
@@ -76,6 +80,9 @@ func (e *entry) count(p *Packet, sec int64, out, in bool) {
 	}
 	e.lastSeen = p.Time
 }
+
+// noRates, as the second of a packet, tells count to keep no history.
+const noRates = -1 << 63
 
 // merge folds o's totals into e (used for the "other" row).
 func (e *entry) merge(o *entry) {

@@ -47,7 +47,17 @@ func BenchmarkReferenceLoop(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		r, err := pcapgo.NewReader(bufio.NewReaderSize(bytes.NewReader(data), 1<<20))
+		var in io.Reader = bytes.NewReader(data)
+		if name := os.Getenv("PKTOP_BENCH_FILE"); name != "" {
+			// Read the file as pktop does, rather than from memory.
+			f, err := os.Open(name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			in = f
+		}
+		r, err := pcapgo.NewReader(bufio.NewReaderSize(in, 1<<20))
 		if err != nil {
 			b.Fatal(err)
 		}

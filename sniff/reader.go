@@ -351,6 +351,9 @@ func (f *File) Buffered() bool {
 		return true
 	}
 	n := f.br.Buffered()
+	if n >= maxRecord+f.hdrLen+8 {
+		return true // more than any record, without looking
+	}
 	if f.ng != nil {
 		if n < 8 {
 			return false
