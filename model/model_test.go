@@ -187,3 +187,29 @@ func TestSanitize(t *testing.T) {
 		}
 	}
 }
+
+// TestLimitKeepsTheTopRows: a snapshot cut to a few rows has exactly the
+// first rows of the full order.
+func TestLimitKeepsTheTopRows(t *testing.T) {
+	a := NewAggregator(DefaultConfig())
+	for i := 0; i < 5000; i++ {
+		p := pkt(int64(i)*sec/1000, "10.0.0.1", "10.0.0.2", 100)
+		p.Src = netip.AddrFrom4([4]byte{10, 1, byte(i % 37), byte(i % 211)})
+		p.WireLen = uint32(60 + i%97*13)
+		a.Add(&p)
+	}
+	for _, sk := range []SortKey{Sort2s, SortBytes, SortPackets} {
+		all := a.Snapshot(View{Sort: sk}).Hosts.Rows
+		for _, limit := range []int{1, 7, 50, 500} {
+			top := a.Snapshot(View{Sort: sk, Limit: limit}).Hosts.Rows
+			if len(top) != min(limit, len(all)) {
+				t.Fatalf("limit %d: %d rows", limit, len(top))
+			}
+			for i := range top {
+				if top[i].Key != all[i].Key {
+					t.Fatalf("sort %v limit %d: row %d is %v; want %v", sk, limit, i, top[i].A, all[i].A)
+				}
+			}
+		}
+	}
+}

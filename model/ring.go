@@ -151,6 +151,23 @@ func (r *ring) rates(now, start int64) [3]Rate {
 	return res
 }
 
+// rate returns the average of both directions over one window of w
+// seconds ending at now: what a sort needs, without the other windows,
+// and nothing to add up for a row quiet for longer than the window.
+func (r *ring) rate(w int, now, start int64) float64 {
+	nowSec := floorDiv(now, 1e9)
+	if !r.valid || r.head <= nowSec-int64(w) {
+		return 0
+	}
+	var sum uint64
+	for age := 0; age < w; age++ {
+		o, in := r.at(nowSec - int64(age))
+		sum += uint64(o) + uint64(in)
+	}
+	frac := float64(now-nowSec*1e9) / 1e9
+	return float64(sum) / windowSpan(w, frac, now, start)
+}
+
 // windowSpan is the length in seconds of a w-second window ending at now:
 // never longer than the time since counting began, never shorter than a
 // second (so that one packet does not read as a huge rate).

@@ -42,6 +42,8 @@ type Model struct {
 	view       View
 	focus      *Aggregator
 	focusSince int64
+	lastPub    time.Time     // when the last snapshot was built
+	pubCost    time.Duration // and how long it took
 }
 
 type control struct {
@@ -105,8 +107,11 @@ func (m *Model) Run(ctx context.Context, in <-chan *Batch) *Aggregator {
 			m.apply(c)
 			m.publish(false)
 			dirty = false
-		case <-t.C:
-			if dirty {
+		case now := <-t.C:
+			// A snapshot of very large tables takes a while to build:
+			// publish no more often than every four build times, so
+			// that counting keeps at least four fifths of the time.
+			if dirty && now.Sub(m.lastPub) >= 4*m.pubCost {
 				m.publish(false)
 				dirty = false
 			}
@@ -152,6 +157,8 @@ func (m *Model) feedFocus(b *Batch) {
 }
 
 func (m *Model) publish(done bool) {
+	start := time.Now()
+	defer func() { m.lastPub, m.pubCost = start, time.Since(start) }()
 	m.seq++
 	s := m.agg.Snapshot(m.view)
 	s.Seq = m.seq

@@ -298,24 +298,20 @@ func (a *Aggregator) sortValue(e *entry, s SortKey) float64 {
 	case SortPackets:
 		return float64(e.total.Packets)
 	}
-	r := e.hist.rates(a.now, a.start)
-	return r[s].Total()
+	return e.hist.rate(Windows[s], a.now, a.start)
 }
 
 // cut sorts candidates and turns the first limit into rows.
 func (a *Aggregator) cut(kind Kind, cs []cand, v View, keys int, evicted uint64, other *entry) Table {
-	slices.SortFunc(cs, func(x, y cand) int {
-		if c := cmp.Compare(y.v, x.v); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(y.e.total.Bytes, x.e.total.Bytes); c != 0 {
-			return c
-		}
-		return compareKeys(x.k, y.k)
-	})
 	n := len(cs)
 	if v.Limit > 0 && n > v.Limit {
 		n = v.Limit
+		// Only the first Limit rows are shown: put them first, then
+		// sort just those.
+		selectTop(cs, n)
+		slices.SortFunc(cs[:n], candOrder)
+	} else {
+		slices.SortFunc(cs, candOrder)
 	}
 	t := Table{Kind: kind, Matched: len(cs), Keys: keys, Evicted: evicted, Rows: make([]Row, n)}
 	for i := 0; i < n; i++ {
@@ -323,6 +319,61 @@ func (a *Aggregator) cut(kind Kind, cs []cand, v View, keys int, evicted uint64,
 	}
 	t.Other = a.row(Key{Kind: kind}, other, false)
 	return t
+}
+
+// candOrder orders rows: by the sort value, then bytes, then key, so that
+// equal rows keep one order from frame to frame.
+func candOrder(x, y cand) int {
+	if c := cmp.Compare(y.v, x.v); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(y.e.total.Bytes, x.e.total.Bytes); c != 0 {
+		return c
+	}
+	return compareKeys(x.k, y.k)
+}
+
+// selectTop moves the first k candidates in candOrder to cs[:k], in no
+// particular order (quickselect: linear on average, where a sort of every
+// row would cost n log n on each snapshot).
+func selectTop(cs []cand, k int) {
+	lo, hi := 0, len(cs)-1
+	for lo < hi {
+		// median of three as the pivot
+		mid := lo + (hi-lo)/2
+		if candOrder(cs[mid], cs[lo]) < 0 {
+			cs[mid], cs[lo] = cs[lo], cs[mid]
+		}
+		if candOrder(cs[hi], cs[lo]) < 0 {
+			cs[hi], cs[lo] = cs[lo], cs[hi]
+		}
+		if candOrder(cs[hi], cs[mid]) < 0 {
+			cs[hi], cs[mid] = cs[mid], cs[hi]
+		}
+		pivot := cs[mid]
+		i, j := lo, hi
+		for i <= j {
+			for candOrder(cs[i], pivot) < 0 {
+				i++
+			}
+			for candOrder(pivot, cs[j]) < 0 {
+				j--
+			}
+			if i <= j {
+				cs[i], cs[j] = cs[j], cs[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k-1 <= j:
+			hi = j
+		case k-1 >= i:
+			lo = i
+		default:
+			return
+		}
+	}
 }
 
 func compareKeys(x, y Key) int {
