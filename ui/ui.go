@@ -221,17 +221,25 @@ func (u *UI) Run(ctx context.Context) error {
 	u.cancel = cancel
 	u.mu.Unlock()
 
-	if scr := u.cfg.Screen; scr != nil {
-		u.app.SetScreen(scr) // initialises it
-		scr.EnableMouse()
-		w, h := scr.Size()
-		u.mu.Lock()
-		u.st.w, u.st.h = w, h
-		u.mu.Unlock()
-	} else {
-		// Run opens the terminal, and says so when it cannot.
-		u.app.EnableMouse(true)
+	scr := u.cfg.Screen
+	if scr == nil {
+		var err error
+		if scr, err = tcell.NewScreen(); err != nil {
+			return fmt.Errorf("cannot use the terminal: %w", err)
+		}
 	}
+	// tview draws through diffScreen, which sends the terminal only the
+	// cells that changed (see diffscreen.go).
+	ds := &diffScreen{Screen: scr}
+	u.app.SetScreen(ds) // initialises it
+	if ds.initErr != nil {
+		return fmt.Errorf("cannot use the terminal: %w", ds.initErr)
+	}
+	ds.EnableMouse()
+	w, h := ds.Size()
+	u.mu.Lock()
+	u.st.w, u.st.h = w, h
+	u.mu.Unlock()
 
 	pumpDone := make(chan struct{})
 	runDone := make(chan struct{})
