@@ -192,13 +192,6 @@ func (t *table[K]) drop(k K, e *entry) {
 	t.free = append(t.free, e)
 }
 
-func (t *table[K]) reset() {
-	clear(t.m)
-	t.other = entry{}
-	t.evicted = 0
-	t.free = nil
-}
-
 func satAdd32(a, b uint32) uint32 {
 	if s := a + b; s >= a {
 		return s

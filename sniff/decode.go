@@ -60,18 +60,6 @@ func (s *state) deeper() bool {
 	return s.depth <= maxDepth
 }
 
-// next-layer identifiers that gopacket has no DecodingLayer for.
-const (
-	nextNone = iota
-	nextEthernet
-	nextEtherType // the data starts after an EtherType, which is in et
-	nextIPv4
-	nextIPv6
-	nextLLC
-	nextPPP
-	nextMPLS
-)
-
 // Decode fills p from one frame of the given link type. data is the
 // captured bytes; wire the frame's length on the wire.
 func (d *Decoder) Decode(data []byte, lt layers.LinkType, p *model.Packet) {

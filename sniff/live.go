@@ -89,7 +89,7 @@ type PermissionError struct {
 }
 
 func (e *PermissionError) Error() string {
-	return fmt.Sprintf("no permission to capture on %s: run pktop as root, or once: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v pktop)", e.Interface)
+	return fmt.Sprintf("no permission to capture on %s: run pktop as root, or once: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v pktop) (replaying needs none: pktop -r FILE, pktop --demo)", e.Interface)
 }
 
 // liveTick is how often a live capture sends a batch, packets or not, so
