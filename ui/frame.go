@@ -130,11 +130,17 @@ func headerText(s *model.Snapshot, st *state, pl playerState, src Source, th the
 	} else if !pl.has && !src.Live && !s.Done && st.err == "" {
 		l.add(th.ok(), " max")
 	}
+	// A narrow terminal keeps the header's counters whole (drops and bad
+	// frames last on the second line) by leaving out the clock and two
+	// of the three rates.
+	narrow := w < 100
 	if s.First != 0 {
 		l.add(th.label(), "  time ")
 		l.add("", elapsed(s.Now-s.First))
-		l.add(th.label(), "  at ")
-		l.add("", time.Unix(0, s.Now).UTC().Format("2006-01-02 15:04:05"))
+		if !narrow {
+			l.add(th.label(), "  at ")
+			l.add("", time.Unix(0, s.Now).UTC().Format("2006-01-02 15:04:05"))
+		}
 	}
 	if st.view.Focus != nil {
 		l.add(th.label(), "  focus ")
@@ -155,7 +161,10 @@ func headerText(s *model.Snapshot, st *state, pl playerState, src Source, th the
 	l.add("", model.HumanBytes(float64(s.Total.Bytes)))
 	l.add(th.label(), "  rate ")
 	for i, win := range model.Windows {
-		if i > 0 {
+		if narrow && i != 1 {
+			continue // the 10 s rate only
+		}
+		if i > 0 && !narrow {
 			l.add("", " ")
 		}
 		l.add(th.label(), strconv.Itoa(win)+"s ")
