@@ -161,3 +161,53 @@ func TestCorpusSweep(t *testing.T) {
 	}
 	t.Logf("%d captures compared with tshark", compared)
 }
+
+// TestNamesFromTraffic: host names are learnt passively from what clients
+// ask for (DNS questions, HTTP Host, TLS SNI), never from the end of a
+// CDN's CNAME chain. Every name pktop gives a host of the demo capture is
+// one tshark sees asked for in it.
+func TestNamesFromTraffic(t *testing.T) {
+	rep, code, stderr := runReport(t, "--demo")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	names := map[string]string{}
+	for _, h := range rep["hosts"].([]any) {
+		m := h.(map[string]any)
+		if n, ok := m["name"].(string); ok {
+			names[m["addr"].(string)] = n
+		}
+	}
+	if len(names) < 15 {
+		t.Fatalf("only %d hosts named: %v", len(names), names)
+	}
+	// 212.199.202.9 is a CDN address that DNS gives as a39.g.akamai.net
+	// at the end of CNAME chains for www, images1 and go.ynet.co.il.
+	switch n := names["212.199.202.9"]; n {
+	case "www.ynet.co.il", "images1.ynet.co.il", "go.ynet.co.il":
+	default:
+		t.Errorf("212.199.202.9 is named %q; want a name a client asked for", n)
+	}
+	if _, err := exec.LookPath("tshark"); err != nil {
+		return
+	}
+	data, err := os.ReadFile("sniff/demo/example.pcap.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcap := filepath.Join(t.TempDir(), "demo.pcap.gz")
+	os.WriteFile(pcap, data, 0o644)
+	out, err := exec.Command("tshark", "-n", "-r", pcap, "-T", "fields", "-e", "dns.qry.name", "-e", "http.host", "-e", "tls.handshake.extensions_server_name").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked := map[string]bool{}
+	for _, f := range strings.Fields(strings.ReplaceAll(string(out), ",", " ")) {
+		asked[strings.Split(f, ":")[0]] = true
+	}
+	for addr, n := range names {
+		if !asked[n] {
+			t.Errorf("host %s is named %q, which no client asked for", addr, n)
+		}
+	}
+}

@@ -127,7 +127,7 @@ func (a *Aggregator) AddBatch(b *Batch) {
 		a.Add(&b.Packets[i])
 	}
 	for _, n := range b.Names {
-		a.names.set(n.Addr, n.Name)
+		a.names.set(n.Addr, n.Name, n.FromDNS)
 	}
 	if b.Source != nil {
 		a.source = *b.Source

@@ -64,6 +64,9 @@ type Batch struct {
 type Name struct {
 	Addr netip.Addr
 	Name string
+	// FromDNS marks a name read from a DNS answer: it does not replace a
+	// name the client itself sent to the address (TLS SNI, HTTP Host).
+	FromDNS bool
 }
 
 // SourceStats are counters kept by the capture side, reported as they are:

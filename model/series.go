@@ -120,17 +120,26 @@ func (r *series) rates(now, start int64) (bytes, pkts [3]float64) {
 // names maps addresses to host names learnt from the traffic, bounded: a
 // full table forgets an arbitrary half of its names.
 type names struct {
-	m   map[netip.Addr]string
+	m   map[netip.Addr]learnt
 	max int
 }
 
-func newNames(max int) names { return names{m: make(map[netip.Addr]string), max: max} }
+type learnt struct {
+	name    string
+	fromDNS bool
+}
 
-func (n *names) set(a netip.Addr, name string) {
+func newNames(max int) names { return names{m: make(map[netip.Addr]learnt), max: max} }
+
+func (n *names) set(a netip.Addr, name string, fromDNS bool) {
 	if name == "" || !a.IsValid() {
 		return
 	}
-	if _, ok := n.m[a]; !ok && len(n.m) >= n.max {
+	old, ok := n.m[a]
+	if ok && fromDNS && !old.fromDNS {
+		return // what a client sent to the address says more than DNS
+	}
+	if !ok && len(n.m) >= n.max {
 		drop := len(n.m) / 2
 		for k := range n.m {
 			if drop == 0 {
@@ -140,7 +149,7 @@ func (n *names) set(a netip.Addr, name string) {
 			drop--
 		}
 	}
-	n.m[a] = name
+	n.m[a] = learnt{name, fromDNS}
 }
 
-func (n *names) get(a netip.Addr) string { return n.m[a] }
+func (n *names) get(a netip.Addr) string { return n.m[a].name }

@@ -112,12 +112,19 @@ func (d *Decoder) learnUDP(app model.App, payload []byte) {
 	if dns.DecodeFromBytes(payload, gopacket.NilDecodeFeedback) != nil {
 		return
 	}
+	// The name asked for, not the end of a CNAME chain: a CDN's
+	// addresses answer for many names, and the one the client looked up
+	// is the one its user knows.
 	for _, rr := range dns.Answers {
 		if rr.Type != layers.DNSTypeA && rr.Type != layers.DNSTypeAAAA {
 			continue
 		}
+		name := rr.Name
+		if len(dns.Questions) > 0 {
+			name = dns.Questions[0].Name
+		}
 		if a, ok := netip.AddrFromSlice(rr.IP); ok {
-			d.addName(a.Unmap(), string(rr.Name))
+			d.addName(a.Unmap(), string(name), true)
 		}
 	}
 }
@@ -128,21 +135,21 @@ func (d *Decoder) learnTCP(app model.App, payload []byte, src, dst netip.Addr) {
 	switch {
 	case payload[0] == 0x16:
 		if sni := clientHelloSNI(payload); sni != "" {
-			d.addName(dst, sni)
+			d.addName(dst, sni, false)
 		}
 	case app == model.AppHTTP:
 		if h := httpHost(payload); h != "" {
-			d.addName(dst, h)
+			d.addName(dst, h, false)
 		}
 	}
 }
 
-func (d *Decoder) addName(a netip.Addr, name string) {
+func (d *Decoder) addName(a netip.Addr, name string, fromDNS bool) {
 	if len(name) == 0 || len(name) > 253 {
 		return
 	}
 	if len(d.names) < 4096 {
-		d.names = append(d.names, model.Name{Addr: a, Name: name})
+		d.names = append(d.names, model.Name{Addr: a, Name: name, FromDNS: fromDNS})
 	}
 }
 
