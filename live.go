@@ -160,28 +160,44 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 // pktop exits 0.
 func liveReport(ctx context.Context, lc *sniff.Live, o *options, cfg model.Config, stdout, stderr io.Writer) int {
 	ch := make(chan *model.Batch, 64)
-	m := model.New(cfg, time.Hour)
+	m := newReportModel(cfg)
 	errc := make(chan error, 1)
 	go func() {
 		errc <- lc.Feed(ctx, ch)
 		close(ch)
 	}()
 	// The model drains every batch the capture sent, whatever stopped it.
-	agg := m.Run(context.Background(), ch)
+	m.Run(context.Background(), ch)
 	ferr := <-errc
 	if errors.Is(ferr, context.Canceled) || errors.Is(ferr, context.DeadlineExceeded) {
 		ferr = nil
 	}
-	rep := model.NewReport(agg.Snapshot(model.View{Sort: model.SortBytes}), lc.Name(), o.filter)
-	if ferr != nil {
-		rep.Error = ferr.Error()
+	return printReport(model.NewReport(m.Latest(), lc.Name(), o.filter), ferr, o, stdout, stderr)
+}
+
+// newReportModel returns a model for a headless report: it keeps no
+// per-row history (a report shows no rates), and the snapshot it
+// publishes at the end of its input is the report's.
+func newReportModel(cfg model.Config) *model.Model {
+	cfg.NoRowRates = true
+	m := model.New(cfg, time.Hour)
+	m.SetView(model.View{Sort: model.SortBytes, NoSpark: true})
+	return m
+}
+
+// printReport prints the report, with err (if any) in it and after it on
+// stderr, and returns the exit status: 1 when err is set or the report
+// could not be written.
+func printReport(rep *model.Report, err error, o *options, stdout, stderr io.Writer) int {
+	if err != nil {
+		rep.Error = err.Error()
 	}
 	if werr := writeReport(rep, o, stdout); werr != nil {
 		fmt.Fprintf(stderr, "pktop: writing the report: %v\n", werr)
 		return 1
 	}
-	if ferr != nil {
-		fmt.Fprintf(stderr, "pktop: %v\n", ferr)
+	if err != nil {
+		fmt.Fprintf(stderr, "pktop: %v\n", err)
 		return 1
 	}
 	return 0

@@ -221,10 +221,7 @@ type source struct {
 // and a non-zero exit status.
 func report(ctx context.Context, f *sniff.File, o *options, cfg model.Config, ropt sniff.Options, stdout, stderr io.Writer) int {
 	ch := make(chan *model.Batch, 16)
-	cfg.NoRowRates = true // a report shows no rates
-	m := model.New(cfg, time.Hour)
-	// The snapshot the model publishes at the end is the report's.
-	m.SetView(model.View{Sort: model.SortBytes, NoSpark: true})
+	m := newReportModel(cfg)
 	errc := make(chan error, 1)
 	go func() {
 		errc <- sniff.Replay(ctx, f, ch, ropt)
@@ -250,22 +247,15 @@ func report(ctx context.Context, f *sniff.File, o *options, cfg model.Config, ro
 		snap = agg.Snapshot(model.View{Sort: model.SortBytes, NoSpark: true})
 	}
 	rep := model.NewReport(snap, f.Name(), ropt.Filter.String())
-	if rerr != nil {
+	if errors.Is(rerr, context.Canceled) {
 		rep.Error = rerr.Error()
-	}
-	if werr := writeReport(rep, o, stdout); werr != nil {
-		fmt.Fprintf(stderr, "pktop: writing the report: %v\n", werr)
-		return 1
-	}
-	if rerr != nil {
-		if errors.Is(rerr, context.Canceled) {
-			fmt.Fprintln(stderr, "pktop: interrupted; the report covers what was read")
-			return 130
+		if writeReport(rep, o, stdout) != nil {
+			return 1
 		}
-		fmt.Fprintf(stderr, "pktop: %v\n", rerr)
-		return 1
+		fmt.Fprintln(stderr, "pktop: interrupted; the report covers what was read")
+		return 130
 	}
-	return 0
+	return printReport(rep, rerr, o, stdout, stderr)
 }
 
 // openWaiting opens a capture, giving up when ctx is done: reading
