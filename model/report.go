@@ -162,17 +162,27 @@ func NewReport(s *Snapshot, source, filter string) *Report {
 // WriteJSON writes the report as JSON on one line (pipe it to jq for
 // people: indenting a report of many thousand rows costs more than
 // counting them).
+//
+// The report's strings (file names, learnt names, errors) are untrusted:
+// any rune Sanitize would escape is written as a JSON \u escape, so that
+// the bytes printed hold nothing a terminal could act on.
 func (r *Report) WriteJSON(w io.Writer) error {
-	return json.NewEncoder(w).Encode(r)
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	b = append(InertJSON(b), '\n')
+	_, err = w.Write(b)
+	return err
 }
 
 // WriteText writes the report for people: totals, then the top rows of
 // each table, the protocols and the size histogram.
 func (r *Report) WriteText(w io.Writer, top int) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "source      %s\n", r.Source)
+	fmt.Fprintf(&b, "source      %s\n", Sanitize(r.Source, 0))
 	if r.Filter != "" {
-		fmt.Fprintf(&b, "filter      %s\n", r.Filter)
+		fmt.Fprintf(&b, "filter      %s\n", Sanitize(r.Filter, 0))
 	}
 	fmt.Fprintf(&b, "packets     %d\nbytes       %d (%s)\n", r.Packets, r.Bytes, HumanBytes(float64(r.Bytes)))
 	if r.First != nil {
@@ -184,7 +194,7 @@ func (r *Report) WriteText(w io.Writer, top int) error {
 	fmt.Fprintf(&b, "truncated   %d   undecoded %d   non-IP %d   filtered out %d   drops %d kernel, %d queue\n",
 		r.Truncated, r.Undecoded, r.NonIP, r.Filtered, r.KernelDrops, r.QueueDrops)
 	if r.Error != "" {
-		fmt.Fprintf(&b, "error       %s\n", r.Error)
+		fmt.Fprintf(&b, "error       %s\n", Sanitize(r.Error, 0))
 	}
 	// The tables: the label column as wide as its widest shown label
 	// (names are cut with an ellipsis), numbers right-aligned.
@@ -195,12 +205,12 @@ func (r *Report) WriteText(w io.Writer, top int) error {
 		for i := range n {
 			l, _ := row(i)
 			labels[i] = Sanitize(l, 64)
-			if len(l) > 64 {
+			if labels[i] != Sanitize(l, 0) {
 				labels[i] = Sanitize(l, 63) + "…"
 			}
-			w = max(w, len([]rune(labels[i])))
+			w = max(w, TextWidth(labels[i]))
 		}
-		pad := func(s string) string { return s + strings.Repeat(" ", max(w-len([]rune(s)), 0)) }
+		pad := func(s string) string { return s + strings.Repeat(" ", max(w-TextWidth(s), 0)) }
 		fmt.Fprintf(&b, "\n%s %10s %12s %12s %12s\n", pad(title), "PACKETS", "BYTES", c3, c4)
 		for i := range n {
 			_, v := row(i)

@@ -9,35 +9,23 @@ import (
 	"time"
 
 	"github.com/pktop/pktop/model"
-	"github.com/rivo/tview"
-	"github.com/rivo/uniseg"
 )
 
 // maxNameRunes bounds a name from the traffic before it is measured.
 const maxNameRunes = 256
 
-// safe makes untrusted text (from packets) fit for a widget with dynamic
-// colours: no control characters, at most w cells wide (w > 0), and no
-// tview tags.
+// safe makes untrusted text (from packets, file names) inert and cuts it
+// to at most w cells (w <= 0: no cut). It is the screen's way into
+// model.Sanitize, the one path for untrusted text.
 func safe(s string, w int) string {
-	return tview.Escape(fit(model.Sanitize(s, maxNameRunes), w))
+	return fit(model.Sanitize(s, maxNameRunes), w)
 }
 
-// esc escapes trusted text that may still hold brackets (a file name).
-func esc(s string) string { return tview.Escape(model.Sanitize(s, 0)) }
+// width returns the number of cells inert text takes.
+func width(s string) int { return model.TextWidth(s) }
 
-// width returns the number of cells s takes (s holds no tags).
-func width(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return uniseg.StringWidth(s)
-		}
-	}
-	return len(s)
-}
-
-// fit cuts s to at most w cells, ending it with "…" when cut (w <= 0:
-// no cut).
+// fit cuts inert text s to at most w cells, ending it with "…" when cut
+// (w <= 0: no cut).
 func fit(s string, w int) string {
 	if w <= 0 || width(s) <= w {
 		return s
@@ -45,19 +33,15 @@ func fit(s string, w int) string {
 	if w == 1 {
 		return "…"
 	}
-	var b strings.Builder
 	n := 0
-	g := uniseg.NewGraphemes(s)
-	for g.Next() {
-		cw := g.Width()
+	for i, r := range s {
+		cw := max(model.CellWidth(r), 1)
 		if n+cw > w-1 {
-			break
+			return s[:i] + "…"
 		}
-		b.WriteString(g.Str())
 		n += cw
 	}
-	b.WriteString("…")
-	return b.String()
+	return s
 }
 
 // fitMiddle cuts s to at most w cells by removing its middle (for
@@ -72,22 +56,6 @@ func fitMiddle(s string, w int) string {
 	head := (w - 1) / 2
 	tail := w - 1 - head
 	return s[:head] + "…" + s[len(s)-tail:]
-}
-
-// padRight pads s (of visible width sw) with spaces to w cells.
-func padRight(b *strings.Builder, s string, sw, w int) {
-	b.WriteString(s)
-	for i := sw; i < w; i++ {
-		b.WriteByte(' ')
-	}
-}
-
-// padLeft right-aligns the ASCII string s in w cells.
-func padLeft(b *strings.Builder, s string, w int) {
-	for i := len(s); i < w; i++ {
-		b.WriteByte(' ')
-	}
-	b.WriteString(s)
 }
 
 // rate formats a byte rate in bytes or bits per second, without the
@@ -167,9 +135,9 @@ var sparkChars = []rune("▁▂▃▄▅▆▇█")
 
 // spark draws the last w values as a sparkline scaled to their maximum;
 // a zero is a blank, any traffic at least the lowest bar.
-func spark(b *strings.Builder, vals []uint64, w int) {
+func spark(vals []uint64, w int) string {
 	if w <= 0 {
-		return
+		return ""
 	}
 	if len(vals) > w {
 		vals = vals[len(vals)-w:]
@@ -178,6 +146,7 @@ func spark(b *strings.Builder, vals []uint64, w int) {
 	for _, v := range vals {
 		peak = max(peak, v)
 	}
+	var b strings.Builder
 	for i := len(vals); i < w; i++ {
 		b.WriteByte(' ')
 	}
@@ -189,6 +158,7 @@ func spark(b *strings.Builder, vals []uint64, w int) {
 		l := int((v*8 + peak - 1) / peak) // 1..8
 		b.WriteRune(sparkChars[l-1])
 	}
+	return b.String()
 }
 
 // speedLabel names a replay speed: x1, x2.5, max.

@@ -2,25 +2,19 @@ package ui
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/pktop/pktop/model"
-	"github.com/rivo/tview"
 )
 
-// frame is everything a redraw sets: the text of each widget, formatted
-// by the pump goroutine from one snapshot and one copy of the view
-// state. The UI goroutine only copies it into the widgets.
+// frame is everything a redraw shows: the whole screen as a canvas,
+// painted by the pump goroutine from one snapshot and one copy of the
+// view state. The UI goroutine only copies it to the terminal.
 type frame struct {
-	snap    *model.Snapshot
-	lay     layout
-	kind    model.Kind
-	header  string
-	talkers string
-	status  string
-	panes   [numPanes]string
-	titles  [numPanes]string
+	snap *model.Snapshot
+	lay  layout
+	kind model.Kind
+	cv   *canvas
 	// cur is the cursor of the shown table as resolved in this frame.
 	cur cursor
 	// tabs are the x ranges of the three tab labels on the tab line.
@@ -29,8 +23,7 @@ type frame struct {
 
 // same reports whether f draws exactly what g draws.
 func (f *frame) same(g *frame) bool {
-	return g != nil && f.lay == g.lay && f.header == g.header && f.talkers == g.talkers &&
-		f.status == g.status && f.panes == g.panes && f.titles == g.titles
+	return g != nil && f.lay == g.lay && f.cv.same(g.cv)
 }
 
 // playerState is what the header says of the replay.
@@ -54,32 +47,41 @@ type cursor struct {
 // the column headings.
 const talkersTop = 2
 
-// buildFrame formats a frame. It reads the snapshot and st and changes
-// neither; it may run on any goroutine.
+// buildFrame formats a frame and paints it. It reads the snapshot and st
+// and changes neither; it may run on any goroutine.
 func buildFrame(s *model.Snapshot, st *state, pl playerState, src Source, th theme) *frame {
 	f := &frame{snap: s, kind: st.kind}
 	f.lay = computeLayout(st.w, st.h, st.cycle, talkersNeed(s.Table(st.kind)))
-	f.header = headerText(s, st, pl, src, th, f.lay.w)
-	f.talkers, f.cur, f.tabs = talkersText(s, st, th, f.lay.talkers)
-	f.status = statusText(st, th, f.lay.w)
+	cv := newCanvas(f.lay.w, f.lay.h, st.ascii)
+	f.cv = cv
+	cv.lines(f.lay.header, headerText(s, st, pl, src, th, f.lay.w))
+	var talkers []*line
+	talkers, f.cur, f.tabs = talkersText(s, st, th, f.lay.talkers)
+	cv.lines(f.lay.talkers, talkers)
+	cv.lines(f.lay.status, []*line{statusText(st, th, f.lay.w)})
 	for p := range numPanes {
 		r := f.lay.panes[p].inner()
 		if r.w <= 0 || r.h <= 0 {
 			continue
 		}
+		var title string
+		var body []*line
 		switch p {
 		case paneProtos:
-			f.titles[p], f.panes[p] = protosText(s, st, th, r.w, r.h)
+			title, body = protosText(s, st, th, r.w, r.h)
 		case paneSizes:
-			f.titles[p], f.panes[p] = sizesText(s, st, r.w, r.h)
+			title, body = sizesText(s, st, th, r.w, r.h)
 		case paneThru:
-			f.titles[p], f.panes[p] = thruText(s, st, r.w, r.h)
+			title, body = thruText(s, st, th, r.w, r.h)
 		}
-		title := f.titles[p]
 		if f.lay.w < 120 && p != paneProtos || f.lay.w < 72 {
 			title = fit(title, r.w-11) + " (v: next)"
 		}
-		f.titles[p] = " " + tview.Escape(fit(title, r.w-2)) + " "
+		cv.box(f.lay.panes[p], title, th.border(), th.heading())
+		cv.lines(r, body)
+	}
+	if st.help {
+		helpBox(cv, st, th)
 	}
 	return f
 }
@@ -96,19 +98,19 @@ func talkersNeed(t *model.Table) int {
 }
 
 // headerText is two lines: the source and its state, then the counters.
-func headerText(s *model.Snapshot, st *state, pl playerState, src Source, th theme, w int) string {
+func headerText(s *model.Snapshot, st *state, pl playerState, src Source, th theme, w int) []*line {
 	l := newLine(w)
 	l.add(th.title(), "pktop")
-	l.add("", " ")
-	l.add("", src.Title)
+	l.add(plain, " ")
+	l.add(plain, safe(src.Title, 0))
 	if src.Filter != "" {
 		l.add(th.label(), "  filter ")
-		l.add("", src.Filter)
+		l.add(plain, safe(src.Filter, 0))
 	}
-	l.add("", "  ")
+	l.add(plain, "  ")
 	switch {
 	case st.err != "":
-		l.add(th.bad(), "error: "+st.err)
+		l.add(th.bad(), "error: "+safe(st.err, 0))
 	case s.Done:
 		l.add(th.warn(), "end of capture")
 	case st.paused:
@@ -122,7 +124,7 @@ func headerText(s *model.Snapshot, st *state, pl playerState, src Source, th the
 		l.add(th.warn(), "  end of input")
 	}
 	if pl.has && !s.Done && st.err == "" {
-		l.add("", " ")
+		l.add(plain, " ")
 		l.add(th.ok(), speedLabel(pl.speed))
 		if pl.paused && !st.paused {
 			l.add(th.warn(), " (clock paused)")
@@ -136,10 +138,10 @@ func headerText(s *model.Snapshot, st *state, pl playerState, src Source, th the
 	narrow := w < 100
 	if s.First != 0 {
 		l.add(th.label(), "  time ")
-		l.add("", elapsed(s.Now-s.First))
+		l.add(plain, elapsed(s.Now-s.First))
 		if !narrow {
 			l.add(th.label(), "  at ")
-			l.add("", time.Unix(0, s.Now).UTC().Format("2006-01-02 15:04:05"))
+			l.add(plain, time.Unix(0, s.Now).UTC().Format("2006-01-02 15:04:05"))
 		}
 	}
 	if st.view.Focus != nil {
@@ -148,50 +150,47 @@ func headerText(s *model.Snapshot, st *state, pl playerState, src Source, th the
 	}
 	if st.view.Filter != "" {
 		l.add(th.label(), "  show ")
-		l.add(th.warn(), st.view.Filter)
+		l.add(th.warn(), safe(st.view.Filter, 0))
 	}
-	var b strings.Builder
-	b.WriteString(l.String())
-	b.WriteByte('\n')
+	first := l
 
 	l = newLine(w)
 	l.add(th.label(), "pkts ")
-	l.add("", group(s.Total.Packets))
+	l.add(plain, group(s.Total.Packets))
 	l.add(th.label(), "  bytes ")
-	l.add("", model.HumanBytes(float64(s.Total.Bytes)))
+	l.add(plain, model.HumanBytes(float64(s.Total.Bytes)))
 	l.add(th.label(), "  rate ")
 	for i, win := range model.Windows {
 		if narrow && i != 1 {
 			continue // the 10 s rate only
 		}
 		if i > 0 && !narrow {
-			l.add("", " ")
+			l.add(plain, " ")
 		}
 		l.add(th.label(), strconv.Itoa(win)+"s ")
-		l.add("", rate(s.Rates[i], st.bits)+"/s")
+		l.add(plain, rate(s.Rates[i], st.bits)+"/s")
 	}
 	l.add(th.label(), "  pkt/s ")
-	l.add("", strconv.FormatFloat(s.PacketRates[1], 'f', 0, 64))
+	l.add(plain, strconv.FormatFloat(s.PacketRates[1], 'f', 0, 64))
 	drops := s.Source.KernelDrops + s.Source.QueueDrops
 	l.add(th.label(), "  drops ")
 	if drops > 0 {
 		l.add(th.bad(), group(s.Source.KernelDrops)+"+"+group(s.Source.QueueDrops))
 	} else {
-		l.add("", "0")
+		l.add(plain, "0")
 	}
 	bad := s.Truncated + s.Undecoded
 	l.add(th.label(), "  bad ")
 	if bad > 0 {
 		l.add(th.warn(), group(s.Truncated)+" cut "+group(s.Undecoded)+" undecoded")
 	} else {
-		l.add("", "0")
+		l.add(plain, "0")
 	}
 	if s.Source.Filtered > 0 {
 		l.add(th.label(), "  filtered ")
-		l.add("", group(s.Source.Filtered))
+		l.add(plain, group(s.Source.Filtered))
 	}
-	b.WriteString(l.String())
-	return b.String()
+	return []*line{first, l}
 }
 
 // focusLabel names the focused row, with its learnt names when shown.
@@ -205,11 +204,11 @@ func focusLabel(s *model.Snapshot, k model.Key, st *state) string {
 	return rowLabel(&r, st)
 }
 
-// rowLabel is the plain (sanitized, unescaped) label of a row.
+// rowLabel is the inert label of a row.
 func rowLabel(r *model.Row, st *state) string {
 	side := func(a interface{ String() string }, name string) string {
 		if st.names && name != "" {
-			return model.Sanitize(name, maxNameRunes)
+			return safe(name, 0)
 		}
 		return a.String()
 	}
@@ -219,7 +218,7 @@ func rowLabel(r *model.Row, st *state) string {
 	case model.KindConv:
 		return side(r.A, r.NameA) + " <=> " + side(r.B, r.NameB)
 	}
-	return portLabel(r.Key, st.services, model.Sanitize(r.Service, 32))
+	return portLabel(r.Key, st.services, safe(r.Service, 32))
 }
 
 // Column ids of the talkers table.
@@ -335,35 +334,34 @@ var dirHeading = [3][2]string{{"SENT", "RECV"}, {"A=>B", "B=>A"}, {"FROM", "TO"}
 
 // talkersText formats the talkers pane in r: the tab line, the column
 // headings, the visible rows and the "other" row.
-func talkersText(s *model.Snapshot, st *state, th theme, r rect) (string, cursor, [3][2]int) {
+func talkersText(s *model.Snapshot, st *state, th theme, r rect) ([]*line, cursor, [3][2]int) {
 	var tabs [3][2]int
 	if r.w <= 0 || r.h <= 0 {
-		return "", st.sel[st.kind], tabs
+		return nil, st.sel[st.kind], tabs
 	}
 	kind := st.kind
 	t := s.Table(kind)
 	rows := t.Rows
-	var b strings.Builder
+	var out []*line
 
 	// Tab line.
 	l := newLine(r.w)
 	for k := range 3 {
-		tag := th.dim()
+		sty := th.dim()
 		if model.Kind(k) == kind {
-			tag = th.active()
+			sty = th.active()
 		}
 		start := l.w
-		l.add(tag, " "+strconv.Itoa(k+1)+" "+tabNames[k]+" ")
+		l.add(sty, " "+strconv.Itoa(k+1)+" "+tabNames[k]+" ")
 		tabs[k] = [2]int{start, l.w}
-		l.add("", " ")
+		l.add(plain, " ")
 	}
 	info := "sort " + st.view.Sort.String() + "  " + rangeText(t, st.sel[kind].top, len(rows), r.h-talkersTop) + "  " + rateUnit(st.bits)
 	if l.fits(width(info) + 2) {
 		l.pad(r.w - width(info))
 		l.add(th.label(), info)
 	}
-	b.WriteString(l.String())
-	b.WriteByte('\n')
+	out = append(out, l)
 
 	other := t.Evicted > 0
 	visible := r.h - talkersTop
@@ -386,18 +384,18 @@ func talkersText(s *model.Snapshot, st *state, th theme, r rect) (string, cursor
 	// Headings.
 	l = newLine(r.w)
 	heading := func(c colID, text string, w int, left bool) {
-		tag := th.heading()
+		sty := th.heading()
 		if c == sc {
-			tag = th.sorted()
+			sty = th.sorted()
 			text += "↓"
 		}
 		if left {
-			l.add(tag, text)
+			l.add(sty, text)
 			l.pad(l.w + w - width(text))
 			return
 		}
 		l.pad(l.w + w - width(text))
-		l.add(tag, text)
+		l.add(sty, text)
 	}
 	heading(colName, nameHeading[kind], nameW, true)
 	for c := col2s; c <= colShare; c++ {
@@ -422,71 +420,66 @@ func talkersText(s *model.Snapshot, st *state, th theme, r rect) (string, cursor
 		heading(c, text, colWidth[c], false)
 	}
 	if show[colSpark] {
-		l.add("", " ")
+		l.add(plain, " ")
 		h := "LAST " + strconv.Itoa(sparkW) + "s"
 		if sparkW < len(h) {
 			h = "TREND"[:min(sparkW, 5)]
 		}
 		heading(colSpark, h, sparkW, true)
 	}
-	b.WriteString(l.String())
+	out = append(out, l)
 
 	// Rows.
 	n := 0
 	if len(rows) == 0 && visible > 0 {
-		b.WriteString("\n")
-		b.WriteString(th.dim())
+		l := newLine(r.w)
 		switch {
 		case s.Total.Packets == 0 && !s.Done:
-			b.WriteString(" waiting for packets…")
+			l.add(th.dim(), " waiting for packets…")
 		case s.Total.Packets == 0:
-			b.WriteString(" no packets")
+			l.add(th.dim(), " no packets")
 		case st.view.Filter != "" || st.view.Focus != nil:
-			b.WriteString(" no " + kind.String() + " match")
+			l.add(th.dim(), " no "+kind.String()+" match")
 			if st.view.Filter != "" {
-				b.WriteString(" " + safe(strconv.Quote(st.view.Filter), r.w-20))
+				l.add(th.dim(), " \""+safe(st.view.Filter, r.w-20)+"\"")
 			}
 		default:
-			b.WriteString(" no " + kind.String())
+			l.add(th.dim(), " no "+kind.String())
 		}
-		b.WriteString(th.reset())
+		out = append(out, l)
 		n++
 	}
 	for i := cur.top; i < end; i++ {
-		b.WriteByte('\n')
-		formatRow(&b, &rows[i], st, th, show, nameW, sparkW, dw, i == cur.idx, r.w)
+		out = append(out, formatRow(&rows[i], st, th, show, nameW, sparkW, dw, i == cur.idx, r.w))
 		n++
 	}
 	if other {
 		for ; n < visible; n++ {
-			b.WriteByte('\n')
+			out = append(out, newLine(r.w))
 		}
-		b.WriteByte('\n')
 		o := t.Other
 		label := "other: " + group(t.Evicted) + " keys folded"
 		ol := newLine(r.w)
 		ol.add(th.dim(), fit(label, nameW))
 		ol.pad(nameW)
-		var nb strings.Builder
 		for c := col2s; c <= colShare; c++ {
 			if !show[c] {
 				continue
 			}
 			switch c {
 			case colTotal:
-				padLeft(&nb, model.HumanBytes(float64(o.Total.Bytes)), colWidth[c])
+				ol.padLeft(th.dim(), model.HumanBytes(float64(o.Total.Bytes)), colWidth[c])
 			case colPkts:
-				padLeft(&nb, count(o.Total.Packets), colWidth[c])
+				ol.padLeft(th.dim(), count(o.Total.Packets), colWidth[c])
 			case colShare:
-				padLeft(&nb, percent(o.Share), colWidth[c])
+				ol.padLeft(th.dim(), percent(o.Share), colWidth[c])
 			default:
-				padLeft(&nb, "", colWidth[c])
+				ol.pad(ol.w + colWidth[c])
 			}
 		}
-		ol.add(th.dim(), nb.String())
-		b.WriteString(ol.String())
+		out = append(out, ol)
 	}
-	return b.String(), cur, tabs
+	return out, cur, tabs
 }
 
 // rangeText says which rows are in view: "1-20 of 27".
@@ -544,13 +537,12 @@ func resolve(c cursor, rows []model.Row, visible int) cursor {
 	return c
 }
 
-// formatRow writes one row of the talkers table.
-func formatRow(b *strings.Builder, r *model.Row, st *state, th theme, show [numCols]bool, nameW, sparkW, dw int, selected bool, w int) {
-	if selected {
-		b.WriteString(th.sel())
-	}
-	name, nw := rowName(r, st, nameW)
-	padRight(b, name, nw, nameW)
+// formatRow formats one row of the talkers table.
+func formatRow(r *model.Row, st *state, th theme, show [numCols]bool, nameW, sparkW, dw int, selected bool, w int) *line {
+	l := newLine(w)
+	name := rowName(r, st, nameW)
+	l.add(plain, name)
+	l.pad(nameW)
 	for c := col2s; c <= colShare; c++ {
 		if !show[c] {
 			continue
@@ -570,50 +562,51 @@ func formatRow(b *strings.Builder, r *model.Row, st *state, th theme, show [numC
 		case colShare:
 			v = percent(r.Share)
 		}
-		padLeft(b, v, colWidth[c])
+		l.padLeft(plain, v, colWidth[c])
 	}
 	if show[colSpark] {
-		b.WriteByte(' ')
-		if !selected {
-			b.WriteString(th.spark())
+		l.add(plain, " ")
+		sty := th.spark()
+		if selected {
+			sty = plain
 		}
-		spark(b, r.Spark, sparkW)
+		l.add(sty, spark(r.Spark, sparkW))
 	}
-	b.WriteString(th.reset())
+	if selected {
+		l.reverse()
+	}
+	return l
 }
 
-// rowName is a row's label cut to w cells, escaped, and its width.
-func rowName(r *model.Row, st *state, w int) (string, int) {
-	var s string
+// rowName is a row's inert label cut to w cells.
+func rowName(r *model.Row, st *state, w int) string {
 	switch r.Kind {
 	case model.KindConv:
 		half := (w - 5) / 2
 		a := sideName(r.A.String(), r.NameA, st.names, half)
 		bb := sideName(r.B.String(), r.NameB, st.names, w-5-width(a))
-		s = a + " <=> " + bb
+		return a + " <=> " + bb
 	case model.KindHost:
-		s = sideName(r.A.String(), r.NameA, st.names, w)
-	default:
-		s = fit(portLabel(r.Key, st.services, model.Sanitize(r.Service, 32)), w)
+		return sideName(r.A.String(), r.NameA, st.names, w)
 	}
-	return tview.Escape(s), width(s)
+	return fit(portLabel(r.Key, st.services, safe(r.Service, 32)), w)
 }
 
 // sideName is an address or, when names are shown and one is known, its
-// learnt name (sanitized), cut to w cells; not yet escaped.
+// learnt name (made inert), cut to w cells.
 func sideName(a, name string, names bool, w int) string {
 	if names && name != "" {
-		return fit(model.Sanitize(name, maxNameRunes), w)
+		return safe(name, w)
 	}
 	return fitMiddle(a, w)
 }
 
 // statusText is the bottom line: a message, or the keys.
-func statusText(st *state, th theme, w int) string {
+func statusText(st *state, th theme, w int) *line {
 	l := newLine(w)
 	if st.msg != "" {
-		l.add(th.warn(), st.msg)
-		return l.String()
+		l.add(th.warn(), safe(st.msg, 0))
+		return l
 	}
 	keys := [][2]string{{"q", "quit"}, {"?", "help"}, {"Tab", "table"}, {"s", "sort"}, {"/", "filter"},
 		{"Enter", "focus"}, {"Space", "pause"}, {"b", "bits"}, {"n", "names"}, {"+-", "speed"}, {"r", "reset"}}
@@ -625,7 +618,7 @@ func statusText(st *state, th theme, w int) string {
 			break
 		}
 		l.add(th.key(), k[0])
-		l.add("", " "+k[1]+"  ")
+		l.add(plain, " "+k[1]+"  ")
 	}
-	return l.String()
+	return l
 }

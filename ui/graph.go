@@ -3,11 +3,9 @@ package ui
 import (
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/guptarohit/asciigraph"
 	"github.com/pktop/pktop/model"
-	"github.com/rivo/tview"
 )
 
 // focusSub returns the focused row and its sub-snapshot when the view is
@@ -25,41 +23,37 @@ func focusSub(s *model.Snapshot, st *state) (row *model.Row, sub *model.Snapshot
 
 // protosText formats the protocol breakdown, indented by layer, in a
 // w x h area.
-func protosText(s *model.Snapshot, st *state, th theme, w, h int) (string, string) {
+func protosText(s *model.Snapshot, st *state, th theme, w, h int) (string, []*line) {
 	title := "Protocols"
 	rows, total := s.Protocols, s.Total
 	if row, sub := focusSub(s, st); row != nil {
 		label := rowLabel(row, st)
 		if sub == nil {
-			var b strings.Builder
-			b.WriteString(th.dim() + " nothing counted since the focus;\n it carried:" + th.reset())
-			n := 2
+			out := textLines(" nothing counted since the focus;\n it carried:", th.dim(), w)
 			row.Protos.Each(func(p model.Proto) {
-				if n < h {
-					b.WriteString("\n  " + strings.Repeat(" ", int(p.Layer())) + p.String())
-				}
-				n++
+				l := newLine(w)
+				l.add(plain, "  "+spaces(int(p.Layer()))+p.String())
+				out = append(out, l)
 			})
 			for _, a := range row.Apps {
-				if n < h {
-					b.WriteString("\n  " + strings.Repeat(" ", int(model.LayerApplication)) + a.String())
-				}
-				n++
+				l := newLine(w)
+				l.add(th.app(), "  "+spaces(int(model.LayerApplication))+a.String())
+				out = append(out, l)
 			}
-			return "Protocols: " + label, b.String()
+			return "Protocols: " + label, out
 		}
 		title = "Protocols: " + label + " since focus"
 		rows, total = sub.Protocols, sub.Total
 	}
 	if len(rows) == 0 {
-		return title, th.dim() + " no packets" + th.reset()
+		return title, textLines(" no packets", th.dim(), w)
 	}
 	withRate := w >= 44
 	nameW := w - 8 - 7 - 7
 	if withRate {
 		nameW -= 8
 	}
-	var b strings.Builder
+	var out []*line
 	l := newLine(w)
 	l.add(th.heading(), "PROTOCOL")
 	l.pad(nameW)
@@ -71,10 +65,9 @@ func protosText(s *model.Snapshot, st *state, th theme, w, h int) (string, strin
 		if c == "BYTES" || c == "10s" {
 			cw = 8
 		}
-		l.pad(l.w + cw - len(c))
-		l.add(th.heading(), c)
+		l.padLeft(th.heading(), c, cw)
 	}
-	b.WriteString(l.String())
+	out = append(out, l)
 	n := len(rows)
 	room := h - 1
 	if n > room {
@@ -82,28 +75,29 @@ func protosText(s *model.Snapshot, st *state, th theme, w, h int) (string, strin
 	}
 	for i := 0; i < n; i++ {
 		p := &rows[i]
-		b.WriteByte('\n')
-		name := strings.Repeat(" ", int(p.Layer)) + p.Name
-		if p.Layer == model.LayerApplication && !th.mono {
-			b.WriteString(th.color("aqua"))
+		l := newLine(w)
+		sty := plain
+		if p.Layer == model.LayerApplication {
+			sty = th.app()
 		}
-		padRight(&b, fit(name, nameW), width(fit(name, nameW)), nameW)
-		padLeft(&b, model.HumanBytes(float64(p.Counts.Bytes)), 8)
-		padLeft(&b, percent(p.Share), 7)
+		l.add(sty, fit(spaces(int(p.Layer))+p.Name, nameW))
+		l.pad(nameW)
+		l.padLeft(sty, model.HumanBytes(float64(p.Counts.Bytes)), 8)
+		l.padLeft(sty, percent(p.Share), 7)
 		var ps float64
 		if total.Packets > 0 {
 			ps = float64(p.Counts.Packets) / float64(total.Packets)
 		}
-		padLeft(&b, percent(ps), 7)
+		l.padLeft(sty, percent(ps), 7)
 		if withRate {
-			padLeft(&b, rate(p.Rates[1], st.bits), 8)
+			l.padLeft(sty, rate(p.Rates[1], st.bits), 8)
 		}
-		b.WriteString(th.reset())
+		out = append(out, l)
 	}
 	if n < len(rows) {
-		b.WriteString("\n" + th.dim() + " … " + strconv.Itoa(len(rows)-n) + " more" + th.reset())
+		out = append(out, textLines(" … "+strconv.Itoa(len(rows)-n)+" more", th.dim(), w)...)
 	}
-	return title, b.String()
+	return title, out
 }
 
 // plenBuckets turns a row's tshark plen counts into buckets.
@@ -120,7 +114,7 @@ func plenBuckets(c *[model.NumPlen]uint64) []model.Bucket {
 }
 
 // sizesText plots the packet-size histogram in a w x h area.
-func sizesText(s *model.Snapshot, st *state, w, h int) (string, string) {
+func sizesText(s *model.Snapshot, st *state, th theme, w, h int) (string, []*line) {
 	title := "Packet sizes"
 	buckets := s.Sizes
 	if row, sub := focusSub(s, st); row != nil {
@@ -143,7 +137,7 @@ func sizesText(s *model.Snapshot, st *state, w, h int) (string, string) {
 		}
 	}
 	if lo < 0 || h < 4 || w < 16 {
-		return title, " no packets"
+		return title, textLines(" no packets", th.dim(), w)
 	}
 	bs := buckets[lo : hi+1]
 	height := h - 3 // plus the top row, the x axis and its labels
@@ -152,7 +146,7 @@ func sizesText(s *model.Snapshot, st *state, w, h int) (string, string) {
 	// more.
 	pw := w - 5 - 5 // y labels (at most 5 cells) and room for the last x label
 	if pw < 4 {
-		return title, " too narrow"
+		return title, textLines(" too narrow", th.dim(), w)
 	}
 	pw = min(pw, max(len(bs), 4*len(bs)))
 	data := make([]float64, pw)
@@ -188,7 +182,7 @@ func sizesText(s *model.Snapshot, st *state, w, h int) (string, string) {
 		asciigraph.XAxisTickCount(ticks),
 		asciigraph.XAxisValueFormatter(label),
 	)
-	return title, tview.Escape(out)
+	return title, textLines(out, plain, w)
 }
 
 // sizeLabel formats a frame length for the x axis: 40, 1.3k.
@@ -210,7 +204,7 @@ func yLabelWidth(peak float64, height int, f func(float64) string) int {
 }
 
 // thruText plots the throughput over time in a w x h area.
-func thruText(s *model.Snapshot, st *state, w, h int) (string, string) {
+func thruText(s *model.Snapshot, st *state, th theme, w, h int) (string, []*line) {
 	var vals []float64
 	what := "all traffic"
 	series := s.Series
@@ -248,7 +242,7 @@ func thruText(s *model.Snapshot, st *state, w, h int) (string, string) {
 	}
 	title := "Throughput, " + what
 	if len(vals) < 2 || h < 4 || w < 16 {
-		return title, " collecting (a point a second)…"
+		return title, textLines(" collecting (a point a second)…", th.dim(), w)
 	}
 	peak := 0.0
 	for _, v := range vals {
@@ -264,7 +258,7 @@ func thruText(s *model.Snapshot, st *state, w, h int) (string, string) {
 	labelW := yLabelWidth(peak, height, human)
 	pw := w - labelW - 3
 	if pw < 4 {
-		return title, " too narrow"
+		return title, textLines(" too narrow", th.dim(), w)
 	}
 	if len(vals) > pw {
 		vals = vals[len(vals)-pw:]
@@ -287,5 +281,5 @@ func thruText(s *model.Snapshot, st *state, w, h int) (string, string) {
 			return strconv.Itoa(int(math.Round(v))) + "s"
 		}),
 	)...)
-	return title, tview.Escape(out)
+	return title, textLines(out, plain, w)
 }

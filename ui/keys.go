@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"strings"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
@@ -43,20 +42,25 @@ var helpKeys = [][2]string{
 // helpLines is the height of the help text.
 var helpLines = len(helpKeys)
 
-func helpText(th theme) string {
-	var b strings.Builder
-	for i, k := range helpKeys {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(" ")
-		b.WriteString(th.key())
-		padRight(&b, tview.Escape(k[0]), width(k[0]), 15)
-		b.WriteString(th.reset())
-		b.WriteString(" ")
-		b.WriteString(tview.Escape(k[1]))
+// helpBox draws the help overlay, scrolled to st.helpTop, in the middle
+// of the canvas.
+func helpBox(cv *canvas, st *state, th theme) {
+	hw, hh := min(cv.w, 76), min(cv.h, helpLines+2)
+	r := rect{(cv.w - hw) / 2, (cv.h - hh) / 2, hw, hh}
+	cv.fill(r, ' ', plain)
+	cv.box(r, "pktop keys (Esc closes)", th.border(), th.heading())
+	in := r.inner()
+	top := min(max(st.helpTop, 0), max(helpLines-in.h, 0))
+	var ls []*line
+	for _, k := range helpKeys[top:] {
+		l := newLine(in.w)
+		l.add(plain, " ")
+		l.add(th.key(), k[0])
+		l.pad(16)
+		l.add(plain, " "+k[1])
+		ls = append(ls, l)
 	}
-	return b.String()
+	cv.lines(in, ls)
 }
 
 // update changes the view state under the lock (UI goroutine) and wakes
@@ -145,8 +149,16 @@ func (u *UI) onKey(ev *tcell.EventKey) *tcell.EventKey {
 			u.update(func(st *state) { st.help = false })
 		case ev.Rune() == 'q':
 			u.quit()
-		default:
-			u.help.InputHandler()(ev, func(tview.Primitive) {})
+		case ev.Key() == tcell.KeyDown || ev.Rune() == 'j':
+			u.update(func(st *state) { st.helpTop = min(st.helpTop+1, helpLines) })
+		case ev.Key() == tcell.KeyUp || ev.Rune() == 'k':
+			u.update(func(st *state) { st.helpTop = max(st.helpTop-1, 0) })
+		case ev.Key() == tcell.KeyPgDn || ev.Key() == tcell.KeyCtrlF || ev.Rune() == ' ':
+			u.update(func(st *state) { st.helpTop = min(st.helpTop+st.h-4, helpLines) })
+		case ev.Key() == tcell.KeyPgUp || ev.Key() == tcell.KeyCtrlB:
+			u.update(func(st *state) { st.helpTop = max(st.helpTop-(st.h-4), 0) })
+		case ev.Key() == tcell.KeyHome:
+			u.update(func(st *state) { st.helpTop = 0 })
 		}
 		return nil
 	}
@@ -194,8 +206,7 @@ func (u *UI) onRune(r rune) {
 	case 'q':
 		u.quit()
 	case '?':
-		u.update(func(st *state) { st.help = true })
-		u.help.ScrollToBeginning()
+		u.update(func(st *state) { st.help, st.helpTop = true, 0 })
 	case '1', '2', '3':
 		u.update(func(st *state) { st.kind = model.Kind(r - '1') })
 	case 'j':
@@ -416,8 +427,11 @@ func (u *UI) onMouse(action tview.MouseAction, ev *tcell.EventMouse) bool {
 	help := u.st.help
 	u.mu.Unlock()
 	if help {
-		if action == tview.MouseScrollUp || action == tview.MouseScrollDown {
-			u.help.MouseHandler()(action, ev, func(tview.Primitive) {})
+		switch action {
+		case tview.MouseScrollUp:
+			u.update(func(st *state) { st.helpTop = max(st.helpTop-3, 0) })
+		case tview.MouseScrollDown:
+			u.update(func(st *state) { st.helpTop = min(st.helpTop+3, helpLines) })
 		}
 		return true
 	}

@@ -57,6 +57,9 @@ type Config struct {
 	// Mono forces a monochrome theme; NO_COLOR and terminals with fewer
 	// than 8 colours get it anyway.
 	Mono bool
+	// ASCII forces drawing in ASCII only; terminals whose character set
+	// is not UTF-8 (LANG=C) get it anyway.
+	ASCII bool
 	// Shutdown, when set, is called once the user quits (or the context
 	// is done), after the pump has stopped and before the application
 	// stops: it stops the goroutines that feed the model.
@@ -80,6 +83,7 @@ type state struct {
 	sel       [3]cursor
 	cycle     pane
 	help      bool
+	helpTop   int // the first help line shown
 	filtering bool
 	before    string // the filter before / was pressed
 	msg       string
@@ -87,6 +91,9 @@ type state struct {
 	err       string
 	w, h      int
 	mono      bool
+	// ascii draws in ASCII only: the terminal's character set is not
+	// UTF-8.
+	ascii bool
 	// ver counts changes made by the UI goroutine, so that the pump
 	// writes a resolved cursor back only over the state it read.
 	ver uint64
@@ -114,11 +121,6 @@ type UI struct {
 	// Owned by the UI goroutine.
 	cur     *frame
 	root    *root
-	header  *tview.TextView
-	talkers *tview.TextView
-	status  *tview.TextView
-	panes   [numPanes]*tview.TextView
-	help    *tview.TextView
 	input   *tview.InputField
 	cancel  context.CancelFunc
 	started chan struct{} // closed by the first draw
@@ -150,20 +152,6 @@ func New(cfg Config) *UI {
 		cycle:    paneSizes,
 		w:        80, h: 24,
 	}
-	text := func() *tview.TextView {
-		t := tview.NewTextView().SetDynamicColors(true).SetWrap(false).SetScrollable(true)
-		return t
-	}
-	u.header = text()
-	u.talkers = text()
-	u.status = text()
-	for p := range numPanes {
-		u.panes[p] = text()
-		u.panes[p].SetBorder(true).SetTitleAlign(tview.AlignLeft)
-	}
-	u.help = tview.NewTextView().SetDynamicColors(true).SetWrap(false).SetScrollable(true)
-	u.help.SetBorder(true).SetTitle(" pktop keys (Esc closes) ")
-	u.help.SetText(helpText(u.th))
 	u.input = tview.NewInputField().SetLabel("/ filter: ").SetFieldBackgroundColor(tcell.ColorDefault)
 	u.input.SetChangedFunc(u.filterChanged)
 	u.root = &root{Box: tview.NewBox(), u: u}
@@ -364,17 +352,8 @@ func viewEqual(a, b model.View) bool {
 	return *a.Focus == *b.Focus
 }
 
-// apply copies a frame into the widgets (UI goroutine).
-func (u *UI) apply(f *frame) {
-	u.cur = f
-	u.header.SetText(f.header)
-	u.talkers.SetText(f.talkers)
-	u.status.SetText(f.status)
-	for p := range numPanes {
-		u.panes[p].SetTitle(f.titles[p])
-		u.panes[p].SetText(f.panes[p])
-	}
-}
+// apply makes a frame the one to draw (UI goroutine).
+func (u *UI) apply(f *frame) { u.cur = f }
 
 // root lays the widgets out on the whole screen and draws them, with the
 // help overlay on top.
@@ -391,7 +370,11 @@ func (r *root) Draw(scr tcell.Screen) {
 	if mono := u.th.mono || scr.Colors() < 8; mono != u.st.mono {
 		u.st.mono = mono
 		u.st.ver++
-		u.help.SetText(helpText(theme{mono}))
+		u.wake()
+	}
+	if ascii := u.cfg.ASCII || scr.CharacterSet() != "UTF-8"; ascii != u.st.ascii {
+		u.st.ascii = ascii
+		u.st.ver++
 		u.wake()
 	}
 	if w != u.st.w || h != u.st.h {
@@ -399,11 +382,12 @@ func (r *root) Draw(scr tcell.Screen) {
 		u.st.ver++
 		u.wake()
 	}
-	cycle, help, filtering := u.st.cycle, u.st.help, u.st.filtering
+	filtering := u.st.filtering
 	u.mu.Unlock()
-	l := computeLayout(w, h, cycle, 1<<20)
+	l := computeLayout(w, h, paneProtos, 1<<20)
 	if f := u.cur; f != nil && f.lay.w == w && f.lay.h == h {
 		l = f.lay // the layout the frame was formatted for
+		f.cv.draw(scr, x, y)
 	}
 	if !u.drawn && u.started != nil {
 		u.drawn = true
@@ -416,19 +400,8 @@ func (r *root) Draw(scr tcell.Screen) {
 		p.SetRect(x+rc.x, y+rc.y, rc.w, rc.h)
 		p.Draw(scr)
 	}
-	place(u.header, l.header)
-	place(u.talkers, l.talkers)
-	for p := range numPanes {
-		place(u.panes[p], l.panes[p])
-	}
 	if filtering {
 		place(u.input, l.status)
-	} else {
-		place(u.status, l.status)
-	}
-	if help {
-		hw, hh := min(w, 76), min(h, helpLines+2)
-		place(u.help, rect{(w - hw) / 2, (h - hh) / 2, hw, hh})
 	}
 }
 

@@ -154,46 +154,96 @@ func TestScreens(t *testing.T) {
 	}
 }
 
-// TestUntrustedNames checks that a name from the traffic with control
-// characters and colour tags shows as plain text, in no colour.
+// TestUntrustedNames: a hostile name from the traffic is no host name,
+// so the model keeps none and its address shows; a hostile file name
+// shows as inert text, styled by nothing in it.
 func TestUntrustedNames(t *testing.T) {
-	sim := tcell.NewSimulationScreen("UTF-8")
-	if err := sim.Init(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Fini()
-	sim.SetSize(140, 40)
-	u := New(Config{Model: NewStatic(synthAgg(8, 5), true), Source: Source{Title: "x[red]y\x1b"}})
+	sim := simScreen(t, 140, 40)
+	title := "x[red]y\x1b[:::$<5000>]z"
+	u := New(Config{Model: NewStatic(synthAgg(8, 5), true), Source: Source{Title: title}})
 	u.st.w, u.st.h = 140, 40
 	u.renderOnce(sim)
 	screen := ScreenText(sim)
-	want := strings.ReplaceAll(model.Sanitize(evilName, 0), "\n", "")
-	if !strings.Contains(screen, want) {
-		t.Fatalf("the hostile name should show as %q; screen:\n%s", want, screen)
+	if strings.Contains(screen, "evil") || !strings.Contains(screen, "198.51.100.7") {
+		t.Errorf("the hostile name should be refused and its address shown; screen:\n%s", screen)
 	}
-	if !strings.Contains(screen, "x[red]y?") {
-		t.Errorf("the title should show as x[red]y?; screen:\n%s", screen)
+	if want := model.Sanitize(title, 0); !strings.Contains(screen, want) {
+		t.Errorf("the title should show as %q; screen:\n%s", want, screen)
 	}
-	if strings.ContainsAny(screen, "\x1b\a") {
-		t.Errorf("control characters reached the screen")
-	}
-	cells, w, _ := sim.GetContents()
-	for y := range 40 {
-		var row strings.Builder
-		for x := range w {
-			row.WriteString(string(cells[y*w+x].Runes))
+	checkInert(t, sim)
+}
+
+// checkInert fails when a cell of the screen holds a rune that inert
+// text never holds, or a style pktop does not draw with.
+func checkInert(t testing.TB, sim tcell.SimulationScreen) {
+	t.Helper()
+	allowed := map[tcell.Style]bool{}
+	for _, th := range []theme{{false}, {true}} {
+		for _, st := range []tcell.Style{th.plain(), th.title(), th.label(), th.heading(), th.sorted(), th.active(),
+			th.spark(), th.dim(), th.ok(), th.warn(), th.bad(), th.key(), th.app(), th.name(), th.border()} {
+			allowed[st] = true
+			allowed[st.Reverse(true)] = true
 		}
-		i := strings.Index(row.String(), "evil")
-		if i < 0 {
-			continue
-		}
-		for x := i; x < i+len(want); x++ {
-			fg, _, attr := cells[y*w+x].Style.Decompose()
-			if fg == tcell.ColorRed || attr&tcell.AttrBold != 0 {
-				t.Errorf("cell %d,%d of the name is styled by it: %v %v", x, y, fg, attr)
+	}
+	cells, w, h := sim.GetContents()
+	for i, c := range cells {
+		for _, r := range c.Runes {
+			if r != ' ' && model.CellWidth(r) == 0 {
+				t.Fatalf("cell %d,%d holds %U", i%w, i/w, r)
 			}
 		}
+		if !allowed[c.Style] {
+			t.Fatalf("cell %d,%d of %dx%d has a style pktop does not draw with: %v", i%w, i/w, w, h, c.Style)
+		}
 	}
+}
+
+// FuzzUntrustedText draws arbitrary bytes as a host's name (as if the
+// model had kept it), a file name, a filter and an error message: the
+// cells hold exactly the inert text, in pktop's styles, every row in its
+// place, and drawing ends.
+func FuzzUntrustedText(f *testing.F) {
+	for _, s := range []string{"[:::$<99999999>]x.example", "zz[:::", "evil[red]\x1b[2J\a[::b]name",
+		"\x1b]8;;http://evil/\x1b\\link\x1b]8;;\x1b\\", "👍🏽👍🏽👍🏽", "a\u202eb", "[\"region\"]", "x\ny\rz", "\xff\xfe[-:-:-]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		agg := synthAgg(3, 3)
+		snap := agg.Snapshot(model.View{Sort: model.Sort10s, Limit: 50})
+		snap.Done = true
+		rows := snap.Hosts.Rows
+		rows[0].NameA = s
+		sim := simScreen(t, 100, 30)
+		u := New(Config{Model: fixed{snap}, Source: Source{Title: s, Filter: s}})
+		u.st.w, u.st.h = 100, 30
+		u.st.err = s
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			u.renderOnce(sim)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("drawing %q did not end", s)
+		}
+		checkInert(t, sim)
+		lines := strings.Split(ScreenText(sim), "\n")
+		// The first row of the hosts table starts with the name, made
+		// inert and cut to its column.
+		row := lines[headerLines+talkersTop]
+		want := safe(s, 0)
+		ok := strings.HasPrefix(row, want)
+		if i := strings.Index(row, "…"); !ok && i >= 0 {
+			ok = strings.HasPrefix(want, row[:i])
+		}
+		if !ok {
+			t.Fatalf("the first row is %q; want it to start with %q", row, want)
+		}
+		if !strings.HasPrefix(lines[2], " 1 Hosts ") {
+			t.Fatalf("the tab line moved: %q", lines[2])
+		}
+	})
 }
 
 // fakePlayer records what the keys asked of the replay.
