@@ -27,11 +27,17 @@ func (s *tmuxSession) tmux(args ...string) (string, error) {
 // shell prints its exit status and stays.
 func newTmux(t *testing.T, w, h int, cmd string) *tmuxSession {
 	t.Helper()
+	return newTmuxTerm(t, w, h, "xterm-256color", cmd)
+}
+
+// newTmuxTerm is newTmux with the terminal type term.
+func newTmuxTerm(t *testing.T, w, h int, term, cmd string) *tmuxSession {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed")
 	}
 	s := &tmuxSession{t: t, socket: fmt.Sprintf("pktop-e2e-%d-%d", os.Getpid(), time.Now().UnixNano())}
-	shell := "TERM=xterm-256color " + cmd + "; echo PKTOP-EXIT=$?; sleep 60"
+	shell := "TERM=" + term + " " + cmd + "; echo PKTOP-EXIT=$?; sleep 60"
 	if out, err := s.tmux("new-session", "-d", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), "-s", "e2e", shell); err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, out)
 	}
@@ -177,11 +183,11 @@ func TestE2EReplayKeys(t *testing.T) {
 	s.restored(0)
 }
 
-// TestE2ESignals checks that SIGTERM and SIGHUP (an SSH connection
-// dropping) stop pktop and restore the terminal.
+// TestE2ESignals checks that SIGTERM, SIGHUP (an SSH connection
+// dropping), SIGINT and SIGQUIT stop pktop and restore the terminal.
 func TestE2ESignals(t *testing.T) {
 	bin := buildPktop(t)
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			s := newTmux(t, 80, 24, bin+" --demo --speed 1")
 			s.wait("running x1")
@@ -195,10 +201,12 @@ func TestE2ESignals(t *testing.T) {
 			if _, err := fmt.Sscan(string(kids), &pid); err != nil {
 				t.Fatalf("no child of the pane's shell %s: %q", shell, kids)
 			}
+			sent := time.Now()
 			if err := syscall.Kill(pid, sig); err != nil {
 				t.Fatal(err)
 			}
 			s.restored(0)
+			t.Logf("%v: pktop gone and the terminal restored %v after the signal", sig, time.Since(sent).Round(time.Millisecond))
 		})
 	}
 }

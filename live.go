@@ -31,7 +31,7 @@ func liveFlags(o *options, stderr io.Writer) bool {
 		fmt.Fprintln(stderr, "pktop: give -r FILE or --demo, not both")
 		return false
 	case replay && len(liveOnly) > 0:
-		fmt.Fprintf(stderr, "pktop: %s %s for live capture, not with -r or --demo\n", strings.Join(liveOnly, ", "), are(len(liveOnly)))
+		complain(stderr, "%s %s for live capture, not with -r or --demo", strings.Join(liveOnly, ", "), are(len(liveOnly)))
 		return false
 	case o.snaplen < 0:
 		fmt.Fprintln(stderr, "pktop: -s must be 0 or more")
@@ -60,7 +60,7 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	if o.listIf {
 		ifs, err := sniff.Interfaces()
 		if err != nil {
-			fmt.Fprintf(stderr, "pktop: %v\n", err)
+			complain(stderr, "%v", err)
 			return 1
 		}
 		for _, i := range ifs {
@@ -72,21 +72,21 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	if iface == "" {
 		var err error
 		if iface, err = sniff.DefaultInterface(); err != nil {
-			fmt.Fprintf(stderr, "pktop: %v\n", err)
+			complain(stderr, "%v", err)
 			return 1
 		}
 	}
 	lc, err := sniff.OpenLive(sniff.LiveOptions{Interface: iface, Filter: o.filter, Snaplen: o.snaplen,
 		NoPromisc: o.noPromisc, Count: o.count, LearnNames: !o.noNames})
 	if err != nil {
-		fmt.Fprintf(stderr, "pktop: %v\n", err)
+		complain(stderr, "%v", err)
 		return 1
 	}
 	defer lc.Close()
 	var wf *os.File
 	if o.write != "" {
 		if wf, err = os.Create(o.write); err != nil {
-			fmt.Fprintf(stderr, "pktop: %v\n", err)
+			complain(stderr, "%v", err)
 			return 1
 		}
 		// Closed after the capture: on every way out, signals included,
@@ -94,19 +94,19 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		defer func() {
 			lc.Close()
 			if err := wf.Sync(); err != nil {
-				fmt.Fprintf(stderr, "pktop: writing %s: %v\n", o.write, err)
+				complain(stderr, "writing %s: %v", o.write, err)
 			}
 			wf.Close()
 		}()
 		pcapng := strings.HasSuffix(strings.ToLower(o.write), ".pcapng")
 		if err := lc.WriteTo(wf, o.write, pcapng); err != nil {
-			fmt.Fprintf(stderr, "pktop: writing %s: %v\n", o.write, err)
+			complain(stderr, "writing %s: %v", o.write, err)
 			return 1
 		}
 	}
 	// The socket and the -w file are open: nothing else needs privileges.
 	if _, err := sniff.DropPrivileges(wf); err != nil {
-		fmt.Fprintf(stderr, "pktop: warning: %v\n", err)
+		complain(stderr, "warning: %v", err)
 	}
 
 	cfg := model.DefaultConfig()
@@ -120,7 +120,7 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	}
 	defer func() {
 		st := lc.Stats()
-		fmt.Fprintf(stderr, "pktop: %d packets captured on %s, %d dropped by the kernel, %d dropped by pktop\n",
+		complain(stderr, "%d packets captured on %s, %d dropped by the kernel, %d dropped by pktop",
 			st.Captured, lc.Name(), st.KernelDrops, st.QueueDrops)
 	}()
 	if o.report != "" {
@@ -131,7 +131,7 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		if o.filter == "" {
 			where = "none"
 		}
-		fmt.Fprintf(stderr, "pktop: capturing on %s (filter: %s), Ctrl-C to stop\n", lc.Name(), where)
+		complain(stderr, "capturing on %s (filter: %s), Ctrl-C to stop", lc.Name(), where)
 		return liveReport(capCtx, lc, o, cfg, stdout, stderr)
 	}
 	src := source{
@@ -193,11 +193,11 @@ func printReport(rep *model.Report, err error, o *options, stdout, stderr io.Wri
 		rep.Error = err.Error()
 	}
 	if werr := writeReport(rep, o, stdout); werr != nil {
-		fmt.Fprintf(stderr, "pktop: writing the report: %v\n", werr)
+		complain(stderr, "writing the report: %v", werr)
 		return 1
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "pktop: %v\n", err)
+		complain(stderr, "%v", err)
 		return 1
 	}
 	return 0

@@ -118,7 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 	switch o.report {
 	case "", "json", "text":
 	default:
-		fmt.Fprintf(stderr, "pktop: --report takes json or text, not %q\n", o.report)
+		complain(stderr, "--report takes json or text, not %q", o.report)
 		return nil, 2
 	}
 	if o.speed < 0 {
@@ -136,12 +136,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o == nil {
 		return code
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// SIGQUIT too: Go's default (a goroutine dump, then exit) would leave
+	// the terminal raw, in the alternate screen, with mouse reporting on.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer stop()
 	if o.cpuProf != "" {
 		pf, err := os.Create(o.cpuProf)
 		if err != nil {
-			fmt.Fprintf(stderr, "pktop: %v\n", err)
+			complain(stderr, "%v", err)
 			return 2
 		}
 		defer pf.Close()
@@ -161,16 +163,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "pktop: interrupted while waiting for the capture header of %s\n", o.read)
+			complain(stderr, "interrupted while waiting for the capture header of %s", o.read)
 			return 130
 		}
-		fmt.Fprintf(stderr, "pktop: %v\n", err)
+		complain(stderr, "%v", err)
 		return 1
 	}
 	defer f.Close()
 	filter, err := sniff.NewFileFilter(o.filter, f)
 	if err != nil {
-		fmt.Fprintf(stderr, "pktop: %v\n", err)
+		complain(stderr, "%v", err)
 		return 2
 	}
 	cfg := model.DefaultConfig()
@@ -297,4 +299,10 @@ func drain(agg *model.Aggregator, ch <-chan *model.Batch) {
 // sniff, the only package that imports gopacket).
 func serviceName(l4 uint8, port uint16) string {
 	return sniff.ServiceName(l4, port)
+}
+
+// complain prints one line on stderr: "pktop: " and the message, made
+// inert (file names and errors may hold anything; see model.Sanitize).
+func complain(w io.Writer, format string, args ...any) {
+	fmt.Fprintln(w, "pktop: "+model.Sanitize(fmt.Sprintf(format, args...), 0))
 }

@@ -61,9 +61,14 @@ type Config struct {
 	// is not UTF-8 (LANG=C) get it anyway.
 	ASCII bool
 	// Shutdown, when set, is called once the user quits (or the context
-	// is done), after the pump has stopped and before the application
-	// stops: it stops the goroutines that feed the model.
+	// is done), after the terminal is restored: it stops the goroutines
+	// that feed the model.
 	Shutdown func()
+	// Stuck, when set, is called when the screen could not stop within
+	// a second of being asked to quit (its terminal modes are restored
+	// by then): it must end the process. Unset, the process exits with
+	// status 1.
+	Stuck func()
 }
 
 // state is the view state: written by the UI goroutine (keys, mouse,
@@ -210,15 +215,19 @@ func (u *UI) Run(ctx context.Context) error {
 	u.mu.Unlock()
 
 	scr := u.cfg.Screen
+	var guard *ttyGuard
 	if scr == nil {
 		var err error
-		if scr, err = tcell.NewScreen(); err != nil {
-			return fmt.Errorf("cannot use the terminal: %w", err)
+		if scr, guard, err = openTerminal(); err != nil {
+			return err
 		}
+		defer guard.close()
 	}
 	// tview draws through diffScreen, which sends the terminal only the
-	// cells that changed (see diffscreen.go).
-	ds := &diffScreen{Screen: scr}
+	// cells that changed (see diffscreen.go), and which sees every
+	// event before tview does: a quit key is heard even while the UI
+	// goroutine is busy.
+	ds := &diffScreen{Screen: scr, onEvent: u.peek}
 	u.app.SetScreen(ds) // initialises it
 	if ds.initErr != nil {
 		return fmt.Errorf("cannot use the terminal: %w", ds.initErr)
@@ -250,15 +259,34 @@ func (u *UI) Run(ctx context.Context) error {
 		case <-pumpDone:
 		case <-runDone:
 		}
-		if u.cfg.Shutdown != nil {
-			u.cfg.Shutdown()
+		u.app.Stop() // restores the terminal
+	}()
+	// The watchdog: once asked to quit, the terminal is back within a
+	// second whatever the UI goroutine is doing. If the application has
+	// not stopped by then (a draw that never ends: a terminal that
+	// stopped reading, a bug), the terminal's modes are restored without
+	// tcell and Config.Stuck ends the process.
+	go func() {
+		<-ctx.Done()
+		select {
+		case <-runDone:
+			return
+		case <-time.After(stuckAfter):
 		}
-		u.app.Stop()
+		guard.restore()
+		if u.cfg.Stuck != nil {
+			u.cfg.Stuck()
+			return
+		}
+		os.Exit(1)
 	}()
 	err := u.app.Run()
 	close(runDone)
 	cancel()
 	<-stopped
+	if u.cfg.Shutdown != nil {
+		u.cfg.Shutdown()
+	}
 	u.mu.Lock()
 	p, stack := u.panicked, u.stack
 	u.mu.Unlock()
@@ -266,6 +294,32 @@ func (u *UI) Run(ctx context.Context) error {
 		panic(fmt.Sprintf("%v\n\n%s", p, stack))
 	}
 	return err
+}
+
+// stuckAfter is how long the watchdog of Run waits for the application
+// to stop once asked to quit.
+const stuckAfter = 700 * time.Millisecond
+
+// peek sees every terminal event before tview does (on tview's event
+// goroutine): Ctrl-C, and q outside the filter input, quit at once, even
+// while the UI goroutine is busy drawing.
+func (u *UI) peek(ev tcell.Event) {
+	k, ok := ev.(*tcell.EventKey)
+	if !ok {
+		return
+	}
+	if k.Key() == tcell.KeyCtrlC {
+		u.quit()
+		return
+	}
+	if k.Key() == tcell.KeyRune && k.Rune() == 'q' {
+		u.mu.Lock()
+		typing := u.st.filtering
+		u.mu.Unlock()
+		if !typing {
+			u.quit()
+		}
+	}
 }
 
 // pump makes a frame on every tick and on every wake, until ctx is done.

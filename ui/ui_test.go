@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -490,6 +491,78 @@ func TestCancel(t *testing.T) {
 	case <-r.done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("cancelling the context did not stop the UI")
+	}
+}
+
+// stallScreen is a simulation screen whose Show blocks once armed, as a
+// terminal that stopped reading (or a draw that sleeps) would.
+type stallScreen struct {
+	tcell.SimulationScreen
+	armed   atomic.Bool
+	stalled chan struct{} // closed when a Show blocks
+	release chan struct{}
+	once    sync.Once
+}
+
+func (s *stallScreen) Show() {
+	if s.armed.Load() {
+		s.once.Do(func() { close(s.stalled) })
+		<-s.release
+	}
+	s.SimulationScreen.Show()
+}
+
+// TestQuitWhileDrawBlocks: whatever the UI goroutine is doing, q and a
+// signal (the context) end the screen within a second: the watchdog
+// calls Stuck, which ends the process in pktop.
+func TestQuitWhileDrawBlocks(t *testing.T) {
+	for _, how := range []string{"q", "ctrl-c", "signal"} {
+		t.Run(how, func(t *testing.T) {
+			sim := simScreen(t, 80, 24)
+			scr := &stallScreen{SimulationScreen: sim, stalled: make(chan struct{}), release: make(chan struct{})}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			stuck := make(chan time.Time, 1)
+			u := New(Config{Model: NewStatic(synthAgg(8, 5), false), Screen: scr, Refresh: 10 * time.Millisecond,
+				Source: Source{Title: "synthetic"}, Stuck: func() { stuck <- time.Now() }})
+			done := make(chan struct{})
+			go func() {
+				u.Run(ctx)
+				close(done)
+			}()
+			waitFor(t, func() bool {
+				var ok bool
+				u.app.QueueUpdate(func() { ok = strings.Contains(ScreenText(sim), "HOST") })
+				return ok
+			}, "the first frame")
+			scr.armed.Store(true)
+			go u.app.QueueUpdateDraw(func() {})
+			select {
+			case <-scr.stalled:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the draw did not block")
+			}
+			asked := time.Now()
+			switch how {
+			case "q":
+				sim.InjectKey(tcell.KeyRune, 'q', tcell.ModNone)
+			case "ctrl-c":
+				sim.InjectKey(tcell.KeyCtrlC, 0, tcell.ModNone)
+			default:
+				cancel()
+			}
+			select {
+			case at := <-stuck:
+				if d := at.Sub(asked); d > time.Second {
+					t.Errorf("Stuck came %v after the quit", d)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("nothing ended the screen while its draw blocked")
+			}
+			cancel()
+			close(scr.release)
+			<-done
+		})
 	}
 }
 
