@@ -83,29 +83,32 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer lc.Close()
-	var wf *os.File
+	var wf, created *os.File
 	if o.write != "" {
-		if wf, err = os.Create(o.write); err != nil {
+		var isNew bool
+		if wf, isNew, err = sniff.CreateOutput(o.write); err != nil {
 			complain(stderr, "%v", err)
 			return 1
+		}
+		if isNew {
+			created = wf // only a file pktop made may change owner
 		}
 		// Closed after the capture: on every way out, signals included,
 		// the capture stops, flushes, then the file is synced and closed.
 		defer func() {
 			lc.Close()
-			if err := wf.Sync(); err != nil {
-				complain(stderr, "writing %s: %v", o.write, err)
+			if isNew { // a FIFO or a device cannot be synced
+				if err := wf.Sync(); err != nil {
+					complain(stderr, "writing %s: %v", o.write, err)
+				}
 			}
 			wf.Close()
 		}()
 		pcapng := strings.HasSuffix(strings.ToLower(o.write), ".pcapng")
-		if err := lc.WriteTo(wf, o.write, pcapng); err != nil {
-			complain(stderr, "writing %s: %v", o.write, err)
-			return 1
-		}
+		lc.WriteTo(wf, o.write, pcapng)
 	}
 	// The socket and the -w file are open: nothing else needs privileges.
-	if _, err := sniff.DropPrivileges(wf); err != nil {
+	if _, err := sniff.DropPrivileges(created); err != nil {
 		complain(stderr, "warning: %v", err)
 	}
 
@@ -122,6 +125,9 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		st := lc.Stats()
 		complain(stderr, "%d packets captured on %s, %d dropped by the kernel, %d dropped by pktop",
 			st.Captured, lc.Name(), st.KernelDrops, st.QueueDrops)
+		if st.WriteError != "" {
+			complain(stderr, "%s; %d packets not written", st.WriteError, st.NotWritten)
+		}
 	}()
 	if o.report != "" {
 		where := "in the kernel"
@@ -151,7 +157,11 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 			return err
 		},
 	}
-	return screen(ctx, src, cfg, o, stderr)
+	code := screen(ctx, src, cfg, o, stderr)
+	if lc.Stats().WriteError != "" {
+		code = 1 // the -w file is incomplete (said on stderr at the end)
+	}
+	return code
 }
 
 // liveReport captures until ctx is done (a signal or --duration) or -c
@@ -199,6 +209,9 @@ func printReport(rep *model.Report, err error, o *options, stdout, stderr io.Wri
 	if err != nil {
 		complain(stderr, "%v", err)
 		return 1
+	}
+	if rep.WriteError != "" {
+		return 1 // the -w file is incomplete (said on stderr at the end)
 	}
 	return 0
 }

@@ -25,6 +25,8 @@ type Report struct {
 	KernelDrops   uint64                 `json:"kernel_drops"`
 	QueueDrops    uint64                 `json:"queue_drops"`
 	Filtered      uint64                 `json:"filtered_out"`
+	NotWritten    uint64                 `json:"not_written,omitempty"`
+	WriteError    string                 `json:"write_error,omitempty"`
 	PeakBPS       float64                `json:"peak_bytes_per_second"`
 	Protocols     map[string]ProtoReport `json:"protocols"`
 	Sizes         []SizeReport           `json:"sizes"`
@@ -123,6 +125,7 @@ func NewReport(s *Snapshot, source, filter string) *Report {
 		Packets: s.Total.Packets, Bytes: s.Total.Bytes, CapturedBytes: s.CapBytes,
 		Truncated: s.Truncated, Undecoded: s.Undecoded, NonIP: s.NonIP,
 		KernelDrops: s.Source.KernelDrops, QueueDrops: s.Source.QueueDrops, Filtered: s.Source.Filtered,
+		NotWritten: s.Source.NotWritten, WriteError: s.Source.WriteError,
 		PeakBPS:   s.Peak,
 		Protocols: map[string]ProtoReport{},
 		Sizes:     sizeReports(s.Plen), SizesFine: sizeReports(s.Sizes),
@@ -193,6 +196,9 @@ func (r *Report) WriteText(w io.Writer, top int) error {
 	}
 	fmt.Fprintf(&b, "truncated   %d   undecoded %d   non-IP %d   filtered out %d   drops %d kernel, %d queue\n",
 		r.Truncated, r.Undecoded, r.NonIP, r.Filtered, r.KernelDrops, r.QueueDrops)
+	if r.WriteError != "" {
+		fmt.Fprintf(&b, "-w failed   %s; %d packets not written\n", Sanitize(r.WriteError, 0), r.NotWritten)
+	}
 	if r.Error != "" {
 		fmt.Fprintf(&b, "error       %s\n", Sanitize(r.Error, 0))
 	}

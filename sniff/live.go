@@ -42,6 +42,11 @@ type LiveStats struct {
 	// Filtered counts frames rejected by a filter run inside pktop (a
 	// filter attached to the socket rejects frames uncounted).
 	Filtered uint64
+	// NotWritten counts frames -w could not write, and WriteError says
+	// why: the first write error (a full disk, an I/O error). Writing
+	// stops there; the capture goes on.
+	NotWritten uint64
+	WriteError string
 }
 
 // Interface describes a network interface for -D.

@@ -123,6 +123,9 @@ func headerText(s *model.Snapshot, st *state, pl playerState, src Source, th the
 	if st.err != "" && s.Done {
 		l.add(th.warn(), "  end of input")
 	}
+	if s.Source.WriteError != "" {
+		l.add(th.bad(), "  -w failed ("+group(s.Source.NotWritten)+" not written): "+safe(s.Source.WriteError, 0))
+	}
 	if pl.has && !s.Done && st.err == "" {
 		l.add(plain, " ")
 		l.add(th.ok(), speedLabel(pl.speed))

@@ -174,6 +174,19 @@ func TestUntrustedNames(t *testing.T) {
 	checkInert(t, sim)
 }
 
+// TestWriteErrorShown: a -w that failed says so in the header, the state
+// still shown.
+func TestWriteErrorShown(t *testing.T) {
+	snap := synthAgg(3, 3).Snapshot(model.View{Sort: model.Sort10s, Limit: 50})
+	snap.Source.WriteError = "writing /var/x.pcap: no space left on device"
+	snap.Source.NotWritten = 1234
+	got := Render(fixed{snap}, Source{Title: "eth0", Live: true}, false, 140, 30)
+	first := strings.SplitN(got, "\n", 2)[0]
+	if !strings.Contains(first, "live") || !strings.Contains(first, "-w failed (1,234 not written): writing /var/x.pcap: no space left") {
+		t.Errorf("header: %q", first)
+	}
+}
+
 // checkInert fails when a cell of the screen holds a rune that inert
 // text never holds, or a style pktop does not draw with.
 func checkInert(t testing.TB, sim tcell.SimulationScreen) {
