@@ -123,7 +123,7 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pktop: %d packets captured on %s, %d dropped by the kernel, %d dropped by pktop\n",
 			st.Captured, lc.Name(), st.KernelDrops, st.QueueDrops)
 	}()
-	if o.report != "" {
+	if o.report != "" && !o.exp.headless {
 		where := "in the kernel"
 		if !lc.FilterInKernel() {
 			where = "in pktop"
@@ -150,6 +150,9 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 			}
 			return err
 		},
+	}
+	if o.exp.headless {
+		return headless(ctx, src, cfg, o, stdout, stderr)
 	}
 	return screen(ctx, src, cfg, o, stderr)
 }
