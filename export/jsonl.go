@@ -144,15 +144,13 @@ func (j *JSONL) Add(d *model.Deltas, now time.Time, final bool) {
 		for _, r := range t.Rows {
 			j.acc(i, r.Key, r.Out, r.In, r.NameA, r.Service)
 		}
-		j.others[i].Packets += t.Other.Total.Packets
-		j.others[i].Bytes += t.Other.Total.Bytes
+		addCounts(&j.others[i], t.Other.Total)
 	}
 	for _, f := range d.Flows {
 		j.acc(3, f.Key, f.Out, f.In, "", "")
 	}
 	for _, c := range d.FlowsOther {
-		j.others[3].Packets += c.Packets
-		j.others[3].Bytes += c.Bytes
+		addCounts(&j.others[3], c)
 	}
 	if final || now.Sub(j.start) >= j.Every {
 		j.write(s.Now, now, final)
@@ -175,10 +173,8 @@ func (j *JSONL) acc(table int, k model.Key, out, in model.Counts, name, service 
 		a = &rowAcc{}
 		j.tables[table][k] = a
 	}
-	a.out.Packets += out.Packets
-	a.out.Bytes += out.Bytes
-	a.in.Packets += in.Packets
-	a.in.Bytes += in.Bytes
+	addCounts(&a.out, out)
+	addCounts(&a.in, in)
 	if name != "" {
 		a.name = name
 	}

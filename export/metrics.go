@@ -281,6 +281,9 @@ type topSet struct {
 	retired map[model.Key]*keySeries
 	order   []model.Key
 	other   keySeries
+	// forgotten sums the counters of retired keys forgotten (for tests:
+	// with it, every series ever exported sums to the traffic).
+	forgotten keySeries
 }
 
 // keySeries is the counters of one exported key.
@@ -301,11 +304,14 @@ func newTopSet(n int) *topSet {
 	return &topSet{n: n, live: map[model.Key]*keySeries{}, retired: map[model.Key]*keySeries{}}
 }
 
+func addCounts(c *model.Counts, o model.Counts) {
+	c.Packets += o.Packets
+	c.Bytes += o.Bytes
+}
+
 func (s *keySeries) add(r *model.Row) {
-	s.out.Packets += r.Out.Packets
-	s.out.Bytes += r.Out.Bytes
-	s.in.Packets += r.In.Packets
-	s.in.Bytes += r.In.Bytes
+	addCounts(&s.out, r.Out)
+	addCounts(&s.in, r.In)
 	s.score += float64(r.Out.Bytes + r.In.Bytes)
 	// Learnt names are untrusted: inert text, bounded, in a label.
 	if r.NameA != "" {
@@ -378,7 +384,11 @@ func (t *topSet) retire(k model.Key) {
 	delete(t.live, k)
 	t.order = append(t.order, k)
 	for len(t.retired) > 4*t.n && len(t.order) > 0 {
-		delete(t.retired, t.order[0])
+		if s, ok := t.retired[t.order[0]]; ok {
+			addCounts(&t.forgotten.out, s.out)
+			addCounts(&t.forgotten.in, s.in)
+			delete(t.retired, t.order[0])
+		}
 		t.order = t.order[1:]
 	}
 }
