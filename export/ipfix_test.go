@@ -2,9 +2,9 @@ package export
 
 import (
 	"bufio"
-	"encoding/json"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -411,4 +411,3 @@ func TestIPFIXTshark(t *testing.T) {
 		}
 	}
 }
-

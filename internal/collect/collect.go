@@ -18,10 +18,29 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
+
+// syncBuffer is a buffer a program writes while a test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
 
 // FreePort returns a port that was free on 127.0.0.1 for network (tcp
 // or udp) a moment ago.
@@ -58,7 +77,7 @@ type Nfcapd struct {
 	Port int
 	dir  string
 	cmd  *exec.Cmd
-	log  *bytes.Buffer
+	log  *syncBuffer
 	wrap []string
 }
 
@@ -68,7 +87,7 @@ type Nfcapd struct {
 func StartNfcapd(t testing.TB, wrap ...string) *Nfcapd {
 	t.Helper()
 	Need(t, "nfcapd", "nfdump")
-	n := &Nfcapd{Port: FreePort(t, "udp"), dir: t.TempDir(), log: &bytes.Buffer{}, wrap: wrap}
+	n := &Nfcapd{Port: FreePort(t, "udp"), dir: t.TempDir(), log: &syncBuffer{}, wrap: wrap}
 	args := append(append([]string{}, wrap...), "nfcapd", "-w", n.dir, "-b", "127.0.0.1", "-p", strconv.Itoa(n.Port), "-t", "3600")
 	n.cmd = exec.Command(args[0], args[1:]...)
 	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
@@ -189,7 +208,7 @@ func (n *Nfcapd) Log() string { return n.log.String() }
 type Prometheus struct {
 	URL string
 	cmd *exec.Cmd
-	log *bytes.Buffer
+	log *syncBuffer
 }
 
 // StartPrometheus starts a Prometheus server on a free port with a
@@ -208,7 +227,7 @@ func StartPrometheus(t testing.TB, target string, interval time.Duration, wrap .
 		t.Fatal(err)
 	}
 	port := FreePort(t, "tcp")
-	p := &Prometheus{URL: fmt.Sprintf("http://127.0.0.1:%d", port), log: &bytes.Buffer{}}
+	p := &Prometheus{URL: fmt.Sprintf("http://127.0.0.1:%d", port), log: &syncBuffer{}}
 	args := append(append([]string{}, wrap...), "prometheus", "--config.file="+cfgFile, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--log.level=warn")
 	p.cmd = exec.Command(args[0], args[1:]...)
