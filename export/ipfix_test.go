@@ -133,12 +133,11 @@ func directionsOf(a *model.Aggregator) map[string]model.Counts {
 	s := a.Snapshot(model.View{Sort: model.SortBytes})
 	m := map[string]model.Counts{}
 	for _, f := range s.Flows.Rows {
-		proto := strings.ToLower(model.L4Name(f.L4))
 		if !f.Out.IsZero() {
-			m[fmt.Sprintf("%s %s:%d %s:%d", proto, f.A, f.Port, f.B, f.PortB)] = f.Out
+			m[fmt.Sprintf("%d %s:%d %s:%d", f.L4, f.A, f.Port, f.B, f.PortB)] = f.Out
 		}
 		if !f.In.IsZero() {
-			m[fmt.Sprintf("%s %s:%d %s:%d", proto, f.B, f.PortB, f.A, f.Port)] = f.In
+			m[fmt.Sprintf("%d %s:%d %s:%d", f.L4, f.B, f.PortB, f.A, f.Port)] = f.In
 		}
 	}
 	return m
@@ -368,8 +367,7 @@ func TestIPFIXTshark(t *testing.T) {
 				json.Unmarshal(raw, &f)
 				str := func(k string) string { v, _ := f[k].(string); return v }
 				src, dst := str("cflow.srcaddr")+str("cflow.srcaddrv6"), str("cflow.dstaddr")+str("cflow.dstaddrv6")
-				prn, _ := strconv.Atoi(str("cflow.protocol"))
-				k := fmt.Sprintf("%s %s:%s %s:%s", strings.ToLower(model.L4Name(uint8(prn))), src, str("cflow.srcport"), dst, str("cflow.dstport"))
+				k := fmt.Sprintf("%s %s:%s %s:%s", str("cflow.protocol"), src, str("cflow.srcport"), dst, str("cflow.dstport"))
 				n, _ := strconv.ParseUint(str("cflow.packets"), 10, 64)
 				b, _ := strconv.ParseUint(str("cflow.octets"), 10, 64)
 				c := got[k]

@@ -24,19 +24,28 @@ import (
 	"time"
 )
 
-// syncBuffer is a buffer a program writes while a test reads it.
-type syncBuffer struct {
+// Buffer is a buffer a program writes while a test reads it.
+type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+// Bytes returns a copy of what was written.
+func (b *Buffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.b.Bytes())
+}
+
+// String returns what was written.
+func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
@@ -77,7 +86,7 @@ type Nfcapd struct {
 	Port int
 	dir  string
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *Buffer
 	wrap []string
 }
 
@@ -87,7 +96,7 @@ type Nfcapd struct {
 func StartNfcapd(t testing.TB, wrap ...string) *Nfcapd {
 	t.Helper()
 	Need(t, "nfcapd", "nfdump")
-	n := &Nfcapd{Port: FreePort(t, "udp"), dir: t.TempDir(), log: &syncBuffer{}, wrap: wrap}
+	n := &Nfcapd{Port: FreePort(t, "udp"), dir: t.TempDir(), log: &Buffer{}, wrap: wrap}
 	args := append(append([]string{}, wrap...), "nfcapd", "-w", n.dir, "-b", "127.0.0.1", "-p", strconv.Itoa(n.Port), "-t", "3600")
 	n.cmd = exec.Command(args[0], args[1:]...)
 	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
@@ -142,9 +151,9 @@ type Flow struct {
 	Longest          float64 // the longest record's duration, seconds
 }
 
-// Key names a direction: proto src:port dst:port.
+// Key names a direction: protocol number, src:port, dst:port.
 func (f Flow) Key() string {
-	return fmt.Sprintf("%s %s:%d %s:%d", strings.ToLower(f.Proto), f.Src, f.SrcPort, f.Dst, f.DstPort)
+	return fmt.Sprintf("%d %s:%d %s:%d", ProtoNumber(f.Proto), f.Src, f.SrcPort, f.Dst, f.DstPort)
 }
 
 // Flows stops nfcapd and reads what it stored with nfdump, summing the
@@ -208,7 +217,7 @@ func (n *Nfcapd) Log() string { return n.log.String() }
 type Prometheus struct {
 	URL string
 	cmd *exec.Cmd
-	log *syncBuffer
+	log *Buffer
 }
 
 // StartPrometheus starts a Prometheus server on a free port with a
@@ -227,7 +236,7 @@ func StartPrometheus(t testing.TB, target string, interval time.Duration, wrap .
 		t.Fatal(err)
 	}
 	port := FreePort(t, "tcp")
-	p := &Prometheus{URL: fmt.Sprintf("http://127.0.0.1:%d", port), log: &syncBuffer{}}
+	p := &Prometheus{URL: fmt.Sprintf("http://127.0.0.1:%d", port), log: &Buffer{}}
 	args := append(append([]string{}, wrap...), "prometheus", "--config.file="+cfgFile, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--log.level=warn")
 	p.cmd = exec.Command(args[0], args[1:]...)
@@ -311,4 +320,48 @@ func (p *Prometheus) Ready(t testing.TB, wrap ...string) {
 		}
 	}
 	t.Fatalf("prometheus did not start: %s", p.log)
+}
+
+// ProtoNumber turns a protocol as nfdump prints it (TCP, UDP, ICMP6,
+// GRE, ..., or a number) or as pktop's report does (tcp, udp, sctp,
+// udplite, or a number) into its number, or -1.
+func ProtoNumber(s string) int {
+	switch strings.ToUpper(s) {
+	case "ICMP":
+		return 1
+	case "IGMP":
+		return 2
+	case "IPIP":
+		return 4
+	case "TCP":
+		return 6
+	case "UDP":
+		return 17
+	case "IPV6":
+		return 41
+	case "RSVP":
+		return 46
+	case "GRE":
+		return 47
+	case "ESP":
+		return 50
+	case "AH":
+		return 51
+	case "ICMP6":
+		return 58
+	case "OSPF":
+		return 89
+	case "PIM":
+		return 103
+	case "VRRP":
+		return 112
+	case "SCTP":
+		return 132
+	case "UDPLITE":
+		return 136
+	}
+	if n, err := strconv.Atoi(s); err == nil {
+		return n
+	}
+	return -1
 }
