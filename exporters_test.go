@@ -52,7 +52,9 @@ func flowDirections(t *testing.T, rep *model.Report) map[string]model.Counts {
 		if pr == 1 || pr == 58 { // nfdump: ICMP ports are type and code
 			a, b = netip.AddrPortFrom(a.Addr(), 0), netip.AddrPortFrom(b.Addr(), 0)
 		}
-		key := func(s, d netip.AddrPort) string { return fmt.Sprintf("%d %s:%d %s:%d", pr, s.Addr(), s.Port(), d.Addr(), d.Port()) }
+		key := func(s, d netip.AddrPort) string {
+			return fmt.Sprintf("%d %s:%d %s:%d", pr, s.Addr(), s.Port(), d.Addr(), d.Port())
+		}
 		for _, d := range []struct {
 			k string
 			c model.Counts
@@ -237,16 +239,16 @@ func checkPrometheus(t *testing.T, p *collect.Prometheus, rep *model.Report, ts 
 		return s[0].Value
 	}
 	for expr, want := range map[string]uint64{
-		`increase(pktop_packets_total[10m])`:                                          rep.Packets,
-		`increase(pktop_bytes_total[10m])`:                                            rep.Bytes,
-		`increase(pktop_packet_size_bytes_count[10m])`:                                rep.Packets,
-		`sum(increase(pktop_dropped_packets_total[10m]))`:                             rep.KernelDrops + rep.QueueDrops,
-		`pktop_truncated_packets_total + pktop_undecoded_packets_total`:               rep.Truncated + rep.Undecoded,
-		`sum(pktop_host_packets_total{direction="sent"})`:                             rep.Packets - rep.NonIP,
-		`sum(pktop_host_packets_total{direction="received"})`:                         rep.Packets - rep.NonIP,
-		`sum(pktop_conversation_packets_total)`:                                       rep.Packets - rep.NonIP,
-		`count(pktop_host_bytes_total{direction="sent",host!="other"}) <= bool 5`:     1,
-		`count(pktop_packet_size_bytes_bucket) == bool 10`:                            1,
+		`increase(pktop_packets_total[10m])`:                                      rep.Packets,
+		`increase(pktop_bytes_total[10m])`:                                        rep.Bytes,
+		`increase(pktop_packet_size_bytes_count[10m])`:                            rep.Packets,
+		`sum(increase(pktop_dropped_packets_total[10m]))`:                         rep.KernelDrops + rep.QueueDrops,
+		`pktop_truncated_packets_total + pktop_undecoded_packets_total`:           rep.Truncated + rep.Undecoded,
+		`sum(pktop_host_packets_total{direction="sent"})`:                         rep.Packets - rep.NonIP,
+		`sum(pktop_host_packets_total{direction="received"})`:                     rep.Packets - rep.NonIP,
+		`sum(pktop_conversation_packets_total)`:                                   rep.Packets - rep.NonIP,
+		`count(pktop_host_bytes_total{direction="sent",host!="other"}) <= bool 5`: 1,
+		`count(pktop_packet_size_bytes_bucket) == bool 10`:                        1,
 	} {
 		if got := value(expr); math.Abs(got-float64(want)) > 1e-6 {
 			t.Errorf("%s = %v; pktop's report says %d", expr, got, want)
