@@ -158,7 +158,8 @@ func (e *exportOptions) attach(m *model.Model) func(src export.Source) {
 func headless(ctx context.Context, src source, cfg model.Config, o *options, stdout, stderr io.Writer) int {
 	cfg = o.exp.config(cfg)
 	cfg.NoRowRates = true // exporters rank rows by their deltas: no rates needed
-	m := model.New(cfg, time.Second)
+	// The exporters take deltas; the only snapshot is the final one.
+	m := model.New(cfg, time.Hour)
 	m.SetView(model.View{Sort: model.SortBytes, NoSpark: true})
 	stop := o.exp.attach(m)
 	ch := make(chan *model.Batch, 64)

@@ -191,14 +191,13 @@ func tableDeltas[K comparable](a *Aggregator, t *table[K], kind Kind, req DeltaR
 			rest = append(rest, r)
 		}
 	}
-	slices.SortFunc(rest, func(x, y deltaRow) int {
-		if c := cmp.Compare(y.out.Bytes+y.in.Bytes, x.out.Bytes+x.in.Bytes); c != 0 {
-			return c
-		}
-		return compareKeys(x.k, y.k)
-	})
 	n := min(req.Top, len(rest))
-	rows = append(rows, rest[:n]...)
+	if n > 0 && n < len(rest) {
+		selectFirst(rest, n, deltaOrder)
+	}
+	top := rest[:n]
+	slices.SortFunc(top, deltaOrder)
+	rows = append(rows, top...)
 	dt.Rows = make([]Row, len(rows))
 	for i, r := range rows {
 		dt.Rows[i] = a.deltaRow(r)
@@ -211,6 +210,14 @@ func tableDeltas[K comparable](a *Aggregator, t *table[K], kind Kind, req DeltaR
 	}
 	dt.Other = a.deltaRow(other)
 	return dt
+}
+
+// deltaOrder orders deltas by bytes, then key, descending.
+func deltaOrder(x, y deltaRow) int {
+	if c := cmp.Compare(y.out.Bytes+y.in.Bytes, x.out.Bytes+x.in.Bytes); c != 0 {
+		return c
+	}
+	return compareKeys(x.k, y.k)
 }
 
 func (a *Aggregator) deltaRow(r deltaRow) Row {
