@@ -9,12 +9,15 @@ import (
 // TestImportBoundaries enforces who imports whom (see each package's
 // doc.go): sniff alone imports gopacket; model imports neither gopacket
 // nor the screen libraries; ui never imports sniff nor gopacket; sniff
-// never imports the screen libraries.
+// never imports the screen libraries; export imports neither sniff nor
+// ui (nor gopacket or the screen libraries).
 func TestImportBoundaries(t *testing.T) {
 	forbidden := map[string][]string{
 		"./model": {"github.com/gopacket/", "github.com/rivo/tview", "github.com/gdamore/tcell", "github.com/guptarohit/asciigraph", "github.com/pktop/pktop/sniff", "github.com/pktop/pktop/ui"},
 		"./ui":    {"github.com/gopacket/", "github.com/pktop/pktop/sniff"},
 		"./sniff": {"github.com/rivo/tview", "github.com/gdamore/tcell", "github.com/guptarohit/asciigraph", "github.com/pktop/pktop/ui"},
+		// export reads the model's deltas: never the sniffer, never the screen.
+		"./export": {"github.com/gopacket/", "github.com/rivo/tview", "github.com/gdamore/tcell", "github.com/guptarohit/asciigraph", "github.com/pktop/pktop/sniff", "github.com/pktop/pktop/ui"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()

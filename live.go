@@ -129,7 +129,7 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 			complain(stderr, "%s; %d packets not written", st.WriteError, st.NotWritten)
 		}
 	}()
-	if o.report != "" {
+	if o.report != "" && !o.exp.headless {
 		where := "in the kernel"
 		if !lc.FilterInKernel() {
 			where = "in pktop"
@@ -157,7 +157,12 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 			return err
 		},
 	}
-	code := screen(ctx, src, cfg, o, stderr)
+	var code int
+	if o.exp.headless {
+		code = headless(ctx, src, cfg, o, stdout, stderr)
+	} else {
+		code = screen(ctx, src, cfg, o, stderr)
+	}
 	if lc.Stats().WriteError != "" {
 		code = 1 // the -w file is incomplete (said on stderr at the end)
 	}

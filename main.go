@@ -37,6 +37,9 @@ Usage:
   pktop --demo                        replay the capture built into pktop
   pktop -r FILE [filter]              replay a pcap/pcapng file (or - for stdin)
   pktop -r FILE --report json|text    print the final counts and exit
+  pktop ... --listen :9474            serve Prometheus metrics (--no-screen: headless)
+  pktop ... --ipfix HOST:PORT         export flow records to an IPFIX collector
+  pktop ... --report jsonl --every 10s  a JSON line of counts every interval
 
 Examples:
   sudo pktop -i eth0 -w trace.pcap not port 22
@@ -45,6 +48,7 @@ Examples:
   pktop -r capture.pcapng --speed 10
   ssh host sudo tcpdump -i any -U -w - | pktop -r -
   pktop -r capture.pcap.gz --report json > counts.json
+  sudo pktop -i eth0 --no-screen --listen :9474 --ipfix collector:4739
 
 A filter is a tcpdump expression, as trailing words or with -f; it is
 compiled by tcpdump (which must be installed) and run inside pktop.
@@ -73,6 +77,9 @@ type options struct {
 	snaplen   int
 	write     string
 	duration  time.Duration
+
+	// exporters (export.go)
+	exp exportOptions
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -87,7 +94,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 	}
 	fs.StringVar(&o.read, "r", "", "read packets from a pcap or pcapng `file` (plain or gzip; - for standard input)")
 	fs.BoolVar(&o.demo, "demo", false, "replay the capture built into pktop (no file or privileges needed)")
-	fs.StringVar(&o.report, "report", "", "print a report of the final counts in `format` json or text, and exit, with no screen")
+	fs.StringVar(&o.report, "report", "", "print a report of the final counts in `format` json or text, and exit, with no screen; jsonl: a JSON line every --every")
 	fs.StringVar(&o.filter, "f", "", "tcpdump filter `expression` (or give it as trailing words)")
 	fs.Float64Var(&o.speed, "speed", 1, "replay speed: 1 is the capture's own pace, 10 ten times faster, 0 as fast as it reads")
 	fs.DurationVar(&o.refresh, "refresh", 250*time.Millisecond, "screen refresh `interval`")
@@ -102,6 +109,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 	fs.IntVar(&o.snaplen, "s", 0, "keep at most `snaplen` bytes of each live packet (0: 262144)")
 	fs.StringVar(&o.write, "w", "", "also write every captured packet to `file` (pcap; pcapng if it ends in .pcapng or with -i any)")
 	fs.DurationVar(&o.duration, "duration", 0, "stop a live capture after this `time` (e.g. 30s, 5m)")
+	exportFlags(fs, &o.exp)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, 0
@@ -116,16 +124,16 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 		o.filter = strings.Join(rest, " ")
 	}
 	switch o.report {
-	case "", "json", "text":
+	case "", "json", "text", "jsonl":
 	default:
-		complain(stderr, "--report takes json or text, not %q", o.report)
+		complain(stderr, "--report takes json, text or jsonl, not %q", o.report)
 		return nil, 2
 	}
 	if o.speed < 0 {
 		fmt.Fprintln(stderr, "pktop: --speed must be 0 or more")
 		return nil, 2
 	}
-	if !liveFlags(o, stderr) {
+	if !liveFlags(o, stderr) || !exportCheck(o, stderr) {
 		return nil, 2
 	}
 	return o, -1
@@ -149,6 +157,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer pf.Close()
 		pprof.StartCPUProfile(pf)
 		defer pprof.StopCPUProfile()
+	}
+	if !o.listIf {
+		if code := startExport(ctx, o, stdout, stderr); code >= 0 {
+			return code
+		}
 	}
 	if o.listIf || o.live {
 		return live(ctx, o, stdout, stderr)
@@ -179,7 +192,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cfg.MaxKeys = o.maxKeys
 	cfg.Service = serviceName
 	ropt := sniff.Options{Filter: filter, LearnNames: !o.noNames, Count: o.count}
-	if o.report != "" {
+	if o.report != "" && !o.exp.headless {
 		return report(ctx, f, o, cfg, ropt, stdout, stderr)
 	}
 	if o.read == "-" {
@@ -197,6 +210,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Feed: func(ctx context.Context, out chan<- *model.Batch) error {
 			return sniff.Replay(ctx, f, out, ropt)
 		},
+	}
+	if o.exp.headless {
+		return headless(ctx, src, cfg, o, stdout, stderr)
 	}
 	return screen(ctx, src, cfg, o, stderr)
 }

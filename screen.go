@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pktop/pktop/export"
 	"github.com/pktop/pktop/model"
 	"github.com/pktop/pktop/ui"
 )
@@ -23,8 +24,10 @@ const feedGrace = time.Second
 func screen(ctx context.Context, src source, cfg model.Config, o *options, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	m := model.New(cfg, o.refresh)
+	m := model.New(o.exp.config(cfg), o.refresh)
 	ch := make(chan *model.Batch, 64)
+	var agg *model.Aggregator // the model goroutine's, once it returned
+	stopExport := o.exp.attach(m)
 
 	var player ui.Player
 	if src.Player != nil { // a nil *sniff.Player must be a nil interface
@@ -93,8 +96,16 @@ func screen(ctx context.Context, src source, cfg model.Config, o *options, stder
 	go func() {
 		defer close(modelDone)
 		defer guard()
-		m.Run(ctx, ch)
+		a := m.Run(ctx, ch)
 		m.Idle(ctx) // sort, filter and focus still work at the end
+		agg = a
+	}()
+	defer func() { // the last export, from the counts the model left
+		cancel()
+		<-modelDone
+		if agg != nil {
+			stopExport(export.Owned(agg))
+		}
 	}()
 
 	if err := u.Run(ctx); err != nil {

@@ -25,6 +25,8 @@
 # (/proc/PID/stat) divided by the packets sent.
 #
 # Tools: pktop -i IF --report json (decodes and counts everything);
+# pktop-export: the same with the exporters on (--listen, scraped every
+# second, and --ipfix to a UDP sink in the namespace; --no-screen);
 # tcpdump -w /dev/null -B 32768 (capture only, with a ring as large as
 # pktop's 32 MiB); iftop -t -n -N -P (decodes and counts hosts).
 #
@@ -57,6 +59,7 @@ for t in ip tcpreplay tcpdump iftop ss go; do
 done
 
 TOOLS=${TOOLS:-pktop tcpdump iftop}
+# (TOOLS=pktop-export too: see run)
 RATES=${*:-25000 50000 100000 150000 200000 300000 400000 600000 800000}
 OUT=bench/out/live
 mkdir -p "$OUT"
@@ -153,10 +156,21 @@ run() {
 	fi
 	case $tool in
 	pktop) ip netns exec $A taskset -c $TOOL_CPUS "$OUT/pktop" -i $IFA --report json >"$log.out" 2>"$log.err" & ;;
+	pktop-export)
+		# A UDP sink for the IPFIX records and a scrape every second, both
+		# on the namespace's loopback (not the captured veth), on the
+		# generator's CPU so that they do not count as pktop's.
+		ip netns exec $A taskset -c $GEN_CPU python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 4739)); s.settimeout(60)
+while True: s.recv(65535)' >/dev/null 2>&1 &
+		SINK=$!
+		ip netns exec $A taskset -c $TOOL_CPUS "$OUT/pktop" -i $IFA --report json --listen 127.0.0.1:9474 --ipfix 127.0.0.1:4739 >"$log.out" 2>"$log.err" &
+		pid=$!
+		(while kill -0 $pid 2>/dev/null; do ip netns exec $A taskset -c $GEN_CPU curl -s -o "$log.scrape" 127.0.0.1:9474/metrics; sleep 1; done) >/dev/null 2>&1 &
+		SCRAPER=$! ;;
 	tcpdump) ip netns exec $A taskset -c $TOOL_CPUS tcpdump -n -B 32768 -i $IFA -w /dev/null >"$log.out" 2>"$log.err" & ;;
 	iftop) ip netns exec $A taskset -c $TOOL_CPUS iftop -t -n -N -P -i $IFA >"$log.out" 2>"$log.err" & ;;
 	esac
-	pid=$!
+	[ "$tool" = pktop-export ] || pid=$!
 	wait_socket $pid
 	# iftop sets its capture up (and libpcap clears the socket's counters)
 	# a while after the socket appears.
@@ -169,8 +183,12 @@ run() {
 	[ "$tool" = iftop ] && ss=$(sockstats $pid)
 	kill -INT $pid 2>/dev/null || true
 	wait $pid 2>/dev/null || true
+	if [ "$tool" = pktop-export ]; then
+		kill $SINK $SCRAPER 2>/dev/null || true
+		wait $SINK $SCRAPER 2>/dev/null || true
+	fi
 	case $tool in
-	pktop)
+	pktop | pktop-export)
 		captured=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["packets"])' "$log.out")
 		drops=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["kernel_drops"]+d["queue_drops"])' "$log.out") ;;
 	tcpdump)

@@ -32,6 +32,10 @@ type Config struct {
 	// "". It is supplied by the caller so that the model needs no
 	// protocol library.
 	Service func(l4 uint8, port uint16) string
+	// FlowDeltas keeps the remainder of a flow evicted from its table
+	// (what it had not handed out as a delta yet) in a bounded list, for
+	// the next Deltas: set it when an exporter takes flow deltas.
+	FlowDeltas bool
 	// NoRowRates skips the per-second history of hosts, conversations
 	// and ports (their rates and sparklines), which a headless report
 	// does not show: counting is then cheaper.
@@ -70,7 +74,13 @@ type Aggregator struct {
 	hosts *table[netip.Addr]
 	convs *table[ConvKey]
 	ports *table[PortKey]
+	flows *table[FlowKey]
 	names names
+
+	// ended holds the remainders of evicted flows until the next Deltas
+	// (at most MaxKeys; see Config.FlowDeltas); resets counts Reset.
+	ended  []FlowDelta
+	resets uint64
 }
 
 type protoStat struct {
@@ -102,6 +112,10 @@ func (a *Aggregator) init() {
 	a.hosts = newTable[netip.Addr](a.cfg.MaxKeys)
 	a.convs = newTable[ConvKey](a.cfg.MaxKeys)
 	a.ports = newTable[PortKey](a.cfg.MaxKeys)
+	a.flows = newTable[FlowKey](a.cfg.MaxKeys)
+	if a.cfg.FlowDeltas {
+		a.flows.keep = a.keepEnded
+	}
 	a.series = newSeries(a.cfg.SeriesSeconds)
 	for i := range a.protos {
 		a.protos[i].hist = newSeries(HistorySeconds)
@@ -113,12 +127,21 @@ func (a *Aggregator) init() {
 }
 
 // Reset forgets every count; the capture-side counters stay as they are.
+// What the tables had not handed out as deltas yet is kept for the next
+// Deltas, as if every row had been evicted.
 func (a *Aggregator) Reset() {
-	src := a.source
-	now := a.now
-	cfg := a.cfg
-	*a = Aggregator{cfg: cfg, source: src, now: now, start: now}
+	a.hosts.dropAll()
+	a.convs.dropAll()
+	a.ports.dropAll()
+	a.flows.dropAll()
+	old := *a
+	*a = Aggregator{cfg: old.cfg, source: old.source, now: old.now, start: old.now,
+		resets: old.resets + 1, ended: old.ended}
 	a.init()
+	a.hosts.unsent = old.hosts.unsent
+	a.convs.unsent = old.convs.unsent
+	a.ports.unsent = old.ports.unsent
+	a.flows.unsent = old.flows.unsent
 }
 
 // AddBatch counts a batch of packets and moves the capture clock.
@@ -190,20 +213,26 @@ func (a *Aggregator) Add(p *Packet) {
 	if a.cfg.NoRowRates {
 		sec = noRates
 	}
-	// Conversations: out is A to B.
-	k := ConvKey{p.Src, p.Dst}
+	// Flows: out is A to B, the lower address (then port) first. The
+	// flow remembers its conversation's entry and the conversation its
+	// hosts' entries, which saves three map look-ups a packet; each entry
+	// is counted before the next look-up, which may evict it.
+	fk := FlowKey{L4: p.L4, A: p.Src, B: p.Dst, PortA: p.SrcPort, PortB: p.DstPort}
 	fwd := true
-	if p.Dst.Less(p.Src) {
-		k = ConvKey{p.Dst, p.Src}
+	if c := p.Dst.Compare(p.Src); c < 0 || (c == 0 && p.DstPort < p.SrcPort) {
+		fk = FlowKey{L4: p.L4, A: p.Dst, B: p.Src, PortA: p.DstPort, PortB: p.SrcPort}
 		fwd = false
 	}
-	c := a.convs.get(k)
+	f := a.flows.get(fk)
+	f.countFlow(p, sec, fwd)
+	// Conversations: out is A to B (the flow's A and B, so the same
+	// direction, except between two ports of one address, which is
+	// always A to B).
+	fwd = fwd || p.Src == p.Dst
+	c := a.conv(&f.conv, ConvKey{fk.A, fk.B})
 	c.count(p, sec, fwd, !fwd)
 	// Hosts: the frame counts once for each address of its outermost
-	// IP header; sent for the source, received for the destination. The
-	// conversation remembers its hosts' entries, which saves two map
-	// look-ups a packet; each is counted before the next look-up, which
-	// may evict it.
+	// IP header; sent for the source, received for the destination.
 	if p.Src == p.Dst {
 		a.host(&c.hostA, p.Src).count(p, sec, true, true)
 	} else {
@@ -225,10 +254,22 @@ func (a *Aggregator) Add(p *Packet) {
 // host returns the entry of host addr, from the link l when it is still
 // valid.
 func (a *Aggregator) host(l *link, addr netip.Addr) *entry {
+	return linked(l, a.hosts, addr)
+}
+
+// conv returns the entry of conversation k, from the link l when it is
+// still valid.
+func (a *Aggregator) conv(l *link, k ConvKey) *entry {
+	return linked(l, a.convs, k)
+}
+
+// linked returns the entry of k in t, from the link l when it is still
+// valid, and makes l point to it.
+func linked[K comparable](l *link, t *table[K], k K) *entry {
 	if l.e != nil && l.e.gen == l.gen {
 		return l.e
 	}
-	e := a.hosts.get(addr)
+	e := t.get(k)
 	l.e, l.gen = e, e.gen
 	return e
 }

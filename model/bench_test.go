@@ -56,3 +56,34 @@ func BenchmarkSnapshot(b *testing.B) {
 		a.Snapshot(View{Sort: Sort10s, Limit: 500})
 	}
 }
+
+// flowPackets makes n packets of the given number of flows (TCP, both
+// directions), each flow sending a run of packets at a time, as real
+// traffic does.
+func flowPackets(n, flows int) []Packet {
+	r := rand.New(rand.NewPCG(5, 6))
+	ps := make([]Packet, n)
+	t := int64(1700000000) * 1e9
+	for i := 0; i < n; {
+		f := r.IntN(flows)
+		c := netip.AddrFrom4([4]byte{10, byte(f >> 16), byte(f >> 8), byte(f % 251)})
+		s := netip.AddrFrom4([4]byte{192, 168, 0, byte(f % 50)})
+		cp := uint16(32768 + f%20000)
+		for run := 1 + r.IntN(16); run > 0 && i < n; run-- {
+			t += int64(r.IntN(20000))
+			p := Packet{Time: t, WireLen: uint32(60 + r.IntN(1400)), Src: c, Dst: s, SrcPort: cp, DstPort: 443, L4: 6,
+				Protos: ProtoSet(0).Add(ProtoEthernet).Add(ProtoIPv4).Add(ProtoTCP), App: AppTLS}
+			if r.IntN(2) == 0 {
+				p.Src, p.Dst, p.SrcPort, p.DstPort = s, c, 443, cp
+			}
+			ps[i] = p
+			i++
+		}
+	}
+	return ps
+}
+
+// BenchmarkAggregatorAddFlows counts packets of 10,000 flows (hosts,
+// conversations, ports and flows all fit in the tables): the steady cost
+// a packet of an established flow.
+func BenchmarkAggregatorAddFlows(b *testing.B) { benchAdd(b, flowPackets(200000, 10000)) }

@@ -119,12 +119,12 @@ func (t *term) match(a *Aggregator, k Key, e *entry) bool {
 		return (k.Kind != KindPort) && (t.prefix.Contains(k.A) || (k.B.IsValid() && t.prefix.Contains(k.B)))
 	}
 	if t.proto >= 0 {
-		return e.protos.Has(Proto(t.proto)) || (k.Kind == KindPort && l4Proto(k.L4) == Proto(t.proto))
+		return e.protos.Has(Proto(t.proto)) || ((k.Kind == KindPort || k.Kind == KindFlow) && l4Proto(k.L4) == Proto(t.proto))
 	}
 	if t.app != AppNone {
 		return e.apps.has(t.app)
 	}
-	if t.port >= 0 && k.Kind == KindPort && int(k.Port) == t.port {
+	if t.port >= 0 && (k.Kind == KindPort || k.Kind == KindFlow) && (int(k.Port) == t.port || (k.Kind == KindFlow && int(k.PortB) == t.port)) {
 		return true
 	}
 	return t.textMatch(a, k)
@@ -135,7 +135,7 @@ func (t *term) textMatch(a *Aggregator, k Key) bool {
 	switch k.Kind {
 	case KindHost:
 		return has(k.A.String()) || has(a.names.get(k.A))
-	case KindConv:
+	case KindConv, KindFlow:
 		return has(k.A.String()) || has(k.B.String()) || has(a.names.get(k.A)) || has(a.names.get(k.B))
 	case KindPort:
 		if a.cfg.Service != nil && has(a.cfg.Service(k.L4, k.Port)) {
@@ -202,6 +202,9 @@ func MatchPacket(k Key, p *Packet) bool {
 		}
 		port, _ := servicePort(p.SrcPort, p.DstPort)
 		return port == k.Port
+	case KindFlow:
+		return p.L4 == k.L4 && ((p.Src == k.A && p.SrcPort == k.Port && p.Dst == k.B && p.DstPort == k.PortB) ||
+			(p.Src == k.B && p.SrcPort == k.PortB && p.Dst == k.A && p.DstPort == k.Port))
 	}
 	return false
 }

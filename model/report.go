@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -34,6 +35,7 @@ type Report struct {
 	Hosts         []HostReport           `json:"hosts"`
 	Conversations []ConvReport           `json:"conversations"`
 	Ports         []PortReport           `json:"ports"`
+	Flows         []FlowReport           `json:"flows"`
 	Other         map[string]OtherReport `json:"other,omitempty"`
 	Error         string                 `json:"error,omitempty"`
 }
@@ -83,6 +85,23 @@ type PortReport struct {
 	FromPort Counts `json:"from_port"`
 }
 
+// FlowReport is one flow's counts: A and B are address:port endpoints
+// ([v6]:port for IPv6), A the lower.
+type FlowReport struct {
+	Proto   string `json:"proto"`
+	A       string `json:"a"`
+	B       string `json:"b"`
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+	AToB    Counts `json:"a_to_b"`
+	BToA    Counts `json:"b_to_a"`
+}
+
+// FlowEnds returns a flow row's two endpoints as address:port strings.
+func FlowEnds(k Key) (a, b string) {
+	return netip.AddrPortFrom(k.A, k.Port).String(), netip.AddrPortFrom(k.B, k.PortB).String()
+}
+
 // OtherReport sums the rows a full table folded away. Evictions counts
 // the rows folded; a key that came back after being folded counts again.
 type OtherReport struct {
@@ -129,7 +148,7 @@ func NewReport(s *Snapshot, source, filter string) *Report {
 		PeakBPS:   s.Peak,
 		Protocols: map[string]ProtoReport{},
 		Sizes:     sizeReports(s.Plen), SizesFine: sizeReports(s.Sizes),
-		Hosts: []HostReport{}, Conversations: []ConvReport{}, Ports: []PortReport{},
+		Hosts: []HostReport{}, Conversations: []ConvReport{}, Ports: []PortReport{}, Flows: []FlowReport{},
 	}
 	if s.Total.Packets > 0 {
 		f, l := time.Unix(0, s.First).UTC(), time.Unix(0, s.Last).UTC()
@@ -151,7 +170,12 @@ func NewReport(s *Snapshot, source, filter string) *Report {
 		r.Ports = append(r.Ports, PortReport{Proto: L4Name(p.L4), Port: p.Port, Service: p.Service,
 			Packets: p.Total.Packets, Bytes: p.Total.Bytes, ToPort: p.In, FromPort: p.Out})
 	}
-	for _, t := range []*Table{&s.Hosts, &s.Convs, &s.Ports} {
+	for _, f := range s.Flows.Rows {
+		a, b := FlowEnds(f.Key)
+		r.Flows = append(r.Flows, FlowReport{Proto: L4Name(f.L4), A: a, B: b,
+			Packets: f.Total.Packets, Bytes: f.Total.Bytes, AToB: f.Out, BToA: f.In})
+	}
+	for _, t := range []*Table{&s.Hosts, &s.Convs, &s.Ports, &s.Flows} {
 		if t.Evicted > 0 {
 			if r.Other == nil {
 				r.Other = map[string]OtherReport{}
@@ -252,6 +276,10 @@ func (r *Report) WriteText(w io.Writer, top int) error {
 		}
 		return name, [4]uint64{p.Packets, p.Bytes, p.ToPort.Bytes, p.FromPort.Bytes}
 	}, more("ports", min(top, len(r.Ports)), len(r.Ports)))
+	table("FLOW", "A=>B", "B=>A", len(r.Flows), func(i int) (string, [4]uint64) {
+		f := r.Flows[i]
+		return f.Proto + " " + f.A + " <=> " + f.B, [4]uint64{f.Packets, f.Bytes, f.AToB.Bytes, f.BToA.Bytes}
+	}, more("flows", min(top, len(r.Flows)), len(r.Flows)))
 	fmt.Fprintf(&b, "\n%-14s %-12s %10s %12s\n", "PROTOCOL", "LAYER", "PACKETS", "BYTES")
 	for _, name := range sortedProtocols(r.Protocols) {
 		p := r.Protocols[name]

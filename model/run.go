@@ -35,6 +35,7 @@ type Model struct {
 	cfg      Config
 	interval time.Duration
 	ctl      chan control
+	deltas   chan deltaReq
 	latest   atomic.Pointer[Snapshot]
 	seq      uint64
 
@@ -58,7 +59,7 @@ func New(cfg Config, interval time.Duration) *Model {
 		interval = 250 * time.Millisecond
 	}
 	m := &Model{agg: NewAggregator(cfg), cfg: cfg, interval: interval,
-		ctl: make(chan control, 64), view: View{Sort: Sort10s, Limit: 500}}
+		ctl: make(chan control, 64), deltas: make(chan deltaReq), view: View{Sort: Sort10s, Limit: 500}}
 	m.publish(false)
 	return m
 }
@@ -107,6 +108,8 @@ func (m *Model) Run(ctx context.Context, in <-chan *Batch) *Aggregator {
 			m.apply(c)
 			m.publish(false)
 			dirty = false
+		case r := <-m.deltas:
+			r.reply <- m.agg.Deltas(r.req)
 		case now := <-t.C:
 			// A snapshot of very large tables takes a while to build:
 			// publish no more often than every four build times, so

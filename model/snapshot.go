@@ -14,9 +14,10 @@ const (
 	KindHost Kind = iota
 	KindConv
 	KindPort
+	KindFlow
 )
 
-var kindNames = [...]string{"hosts", "conversations", "ports"}
+var kindNames = [...]string{"hosts", "conversations", "ports", "flows"}
 
 // String returns the table's name.
 func (k Kind) String() string {
@@ -28,10 +29,11 @@ func (k Kind) String() string {
 
 // Key identifies a row of any table.
 type Key struct {
-	Kind Kind
-	A, B netip.Addr // host: A; conversation: A < B
-	L4   uint8      // port: IP protocol number
-	Port uint16     // port: the port
+	Kind  Kind
+	A, B  netip.Addr // host: A; conversation and flow: A < B
+	L4    uint8      // port and flow: IP protocol number
+	Port  uint16     // port: the port; flow: A's port
+	PortB uint16     // flow: B's port
 }
 
 // SortKey orders the rows of the tables.
@@ -73,10 +75,10 @@ type View struct {
 	NoSpark bool
 }
 
-// Row is one host, conversation or port with its counts.
+// Row is one host, conversation, port or flow with its counts.
 //
 // Out and In are directions: for a host, sent and received; for a
-// conversation, A to B and B to A; for a port, from the port (replies)
+// conversation or a flow, A to B and B to A; for a port, from the port (replies)
 // and to the port (requests). Total counts each frame once.
 type Row struct {
 	Key
@@ -162,6 +164,8 @@ type Snapshot struct {
 	Hosts     Table
 	Convs     Table
 	Ports     Table
+	// Flows are 5-tuples: protocol and two address:port endpoints.
+	Flows Table
 	// View is the view the tables were cut with.
 	View View
 	// Focus is the focused row and what was seen of it, when View.Focus
@@ -188,23 +192,17 @@ func (s *Snapshot) Table(k Kind) *Table {
 		return &s.Convs
 	case KindPort:
 		return &s.Ports
+	case KindFlow:
+		return &s.Flows
 	}
 	return &s.Hosts
 }
 
 // Snapshot builds an immutable snapshot cut by v.
 func (a *Aggregator) Snapshot(v View) *Snapshot {
-	s := &Snapshot{
-		Now: a.now, First: a.first, Last: a.last,
-		Total: a.total, CapBytes: a.capBytes,
-		Truncated: a.truncated, Undecoded: a.undecoded, NonIP: a.nonIP,
-		Source: a.source, Peak: a.peak, View: v,
-	}
-	s.Rates, s.PacketRates = a.series.rates(a.now, a.start)
+	s := a.summary()
+	s.View = v
 	s.Series = a.series.last(len(a.series.s))
-	s.Sizes = fineHistogram(a.fine)
-	s.Plen = plenHistogram(&a.plen)
-	s.Protocols = a.protoRows()
 	f := ParseFilter(v.Filter)
 	if v.Focus != nil {
 		f = f.and(focusFilter(*v.Focus))
@@ -212,6 +210,23 @@ func (a *Aggregator) Snapshot(v View) *Snapshot {
 	s.Hosts = a.hostTable(v, f)
 	s.Convs = a.convTable(v, f)
 	s.Ports = a.portTable(v, f)
+	s.Flows = a.flowTable(v, f)
+	return s
+}
+
+// summary builds a snapshot with everything but the series and the table
+// rows (and their Kind).
+func (a *Aggregator) summary() *Snapshot {
+	s := &Snapshot{
+		Now: a.now, First: a.first, Last: a.last,
+		Total: a.total, CapBytes: a.capBytes,
+		Truncated: a.truncated, Undecoded: a.undecoded, NonIP: a.nonIP,
+		Source: a.source, Peak: a.peak,
+	}
+	s.Rates, s.PacketRates = a.series.rates(a.now, a.start)
+	s.Sizes = fineHistogram(a.fine)
+	s.Plen = plenHistogram(&a.plen)
+	s.Protocols = a.protoRows()
 	return s
 }
 
@@ -271,15 +286,8 @@ func (a *Aggregator) row(k Key, e *entry, spark bool) Row {
 			r.Apps = append(r.Apps, ap)
 		}
 	}
-	switch k.Kind {
-	case KindHost:
-		r.NameA = a.names.get(k.A)
-	case KindConv:
-		r.NameA, r.NameB = a.names.get(k.A), a.names.get(k.B)
-	case KindPort:
-		if a.cfg.Service != nil {
-			r.Service = a.cfg.Service(k.L4, k.Port)
-		}
+	if k.A.IsValid() || k.Kind == KindPort {
+		a.name(&r)
 	}
 	return r
 }
@@ -334,33 +342,37 @@ func candOrder(x, y cand) int {
 }
 
 // selectTop moves the first k candidates in candOrder to cs[:k], in no
-// particular order (quickselect: linear on average, where a sort of every
-// row would cost n log n on each snapshot).
-func selectTop(cs []cand, k int) {
-	lo, hi := 0, len(cs)-1
+// particular order.
+func selectTop(cs []cand, k int) { selectFirst(cs, k, candOrder) }
+
+// selectFirst moves the first k elements of s in the order cmp to s[:k],
+// in no particular order (quickselect: linear on average, where a sort
+// of every row would cost n log n on each snapshot).
+func selectFirst[T any](s []T, k int, cmp func(x, y T) int) {
+	lo, hi := 0, len(s)-1
 	for lo < hi {
 		// median of three as the pivot
 		mid := lo + (hi-lo)/2
-		if candOrder(cs[mid], cs[lo]) < 0 {
-			cs[mid], cs[lo] = cs[lo], cs[mid]
+		if cmp(s[mid], s[lo]) < 0 {
+			s[mid], s[lo] = s[lo], s[mid]
 		}
-		if candOrder(cs[hi], cs[lo]) < 0 {
-			cs[hi], cs[lo] = cs[lo], cs[hi]
+		if cmp(s[hi], s[lo]) < 0 {
+			s[hi], s[lo] = s[lo], s[hi]
 		}
-		if candOrder(cs[hi], cs[mid]) < 0 {
-			cs[hi], cs[mid] = cs[mid], cs[hi]
+		if cmp(s[hi], s[mid]) < 0 {
+			s[hi], s[mid] = s[mid], s[hi]
 		}
-		pivot := cs[mid]
+		pivot := s[mid]
 		i, j := lo, hi
 		for i <= j {
-			for candOrder(cs[i], pivot) < 0 {
+			for cmp(s[i], pivot) < 0 {
 				i++
 			}
-			for candOrder(pivot, cs[j]) < 0 {
+			for cmp(pivot, s[j]) < 0 {
 				j--
 			}
 			if i <= j {
-				cs[i], cs[j] = cs[j], cs[i]
+				s[i], s[j] = s[j], s[i]
 				i++
 				j--
 			}
@@ -386,7 +398,10 @@ func compareKeys(x, y Key) int {
 	if c := cmp.Compare(x.L4, y.L4); c != 0 {
 		return c
 	}
-	return cmp.Compare(x.Port, y.Port)
+	if c := cmp.Compare(x.Port, y.Port); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.PortB, y.PortB)
 }
 
 func (a *Aggregator) hostTable(v View, f Filter) Table {
@@ -425,6 +440,18 @@ func (a *Aggregator) portTable(v View, f Filter) Table {
 	return a.cut(KindPort, cs, v, len(a.ports.m), a.ports.evicted, &a.ports.other)
 }
 
+func (a *Aggregator) flowTable(v View, f Filter) Table {
+	cs := make([]cand, 0, len(a.flows.m))
+	for fk, e := range a.flows.m {
+		k := Key{Kind: KindFlow, A: fk.A, B: fk.B, L4: fk.L4, Port: fk.PortA, PortB: fk.PortB}
+		if !f.matchRow(a, k, e) {
+			continue
+		}
+		cs = append(cs, cand{k, e, a.sortValue(e, v.Sort)})
+	}
+	return a.cut(KindFlow, cs, v, len(a.flows.m), a.flows.evicted, &a.flows.other)
+}
+
 // Lookup returns the row of a key, if the key is held.
 func (a *Aggregator) Lookup(k Key) (Row, bool) {
 	var e *entry
@@ -435,6 +462,8 @@ func (a *Aggregator) Lookup(k Key) (Row, bool) {
 		e = a.convs.m[ConvKey{k.A, k.B}]
 	case KindPort:
 		e = a.ports.m[PortKey{k.L4, k.Port}]
+	case KindFlow:
+		e = a.flows.m[FlowKey{A: k.A, B: k.B, PortA: k.Port, PortB: k.PortB, L4: k.L4}]
 	}
 	if e == nil {
 		return Row{Key: k}, false

@@ -20,6 +20,13 @@ func (c *Counts) merge(o Counts) {
 	c.Bytes += o.Bytes
 }
 
+func (c Counts) minus(o Counts) Counts {
+	return Counts{c.Packets - o.Packets, c.Bytes - o.Bytes}
+}
+
+// IsZero reports whether both counts are zero.
+func (c Counts) IsZero() bool { return c.Packets == 0 && c.Bytes == 0 }
+
 // entry holds everything counted for one key of a table (a host, a
 // conversation, a port). Only the model goroutine touches it.
 //
@@ -33,12 +40,19 @@ type entry struct {
 	apps     appSet
 	first    int64
 	lastSeen int64
-	sizes    [NumPlen]uint32
+	// dFirst and dLast are the capture times of the first and last frame
+	// counted since the last hand-out, out and in (flows only; 0: none).
+	dFirst, dLast [2]int64
+	sizes         [NumPlen]uint32
 	// gen changes whenever the entry is evicted, so that a link to it
 	// can tell it no longer belongs to its key.
 	gen uint32
-	// hostA and hostB link a conversation to its hosts' entries.
-	hostA, hostB link
+	// hostA and hostB link a conversation to its hosts' entries; conv
+	// links a flow to its conversation's entry.
+	hostA, hostB, conv link
+	// sent is what was already handed out as deltas (out, in): see
+	// Aggregator.Deltas.
+	sent [2]Counts
 }
 
 // link points to an entry of another table, valid while gen matches.
@@ -81,6 +95,12 @@ func (e *entry) count(p *Packet, sec int64, out, in bool) {
 	e.lastSeen = p.Time
 }
 
+// unsent returns what the entry counted since it last handed out its
+// deltas, out and in.
+func (e *entry) unsent() (out, in Counts) {
+	return e.out.minus(e.sent[0]), e.in.minus(e.sent[1])
+}
+
 // noRates, as the second of a packet, tells count to keep no history.
 const noRates = -1 << 63
 
@@ -110,6 +130,11 @@ type table[K comparable] struct {
 	evicted uint64 // keys folded into other so far
 	free    []*entry
 	sample  []uint64
+	// unsent sums what the dropped entries had not handed out as deltas
+	// (out, in); keep, when set, may take a dropped entry's remainder
+	// instead (it returns false when it cannot).
+	unsent [2]Counts
+	keep   func(k K, e *entry) bool
 }
 
 func newTable[K comparable](max int) *table[K] {
@@ -187,6 +212,11 @@ func (t *table[K]) evict() {
 // drop folds an entry into other and forgets it.
 func (t *table[K]) drop(k K, e *entry) {
 	t.other.merge(e)
+	if t.keep == nil || !t.keep(k, e) {
+		out, in := e.unsent()
+		t.unsent[0].merge(out)
+		t.unsent[1].merge(in)
+	}
 	delete(t.m, k)
 	e.gen++
 	t.free = append(t.free, e)
@@ -197,4 +227,12 @@ func satAdd32(a, b uint32) uint32 {
 		return s
 	}
 	return ^uint32(0)
+}
+
+// dropAll folds every entry into other (for Reset: what the entries had
+// not handed out yet is kept like an evicted entry's).
+func (t *table[K]) dropAll() {
+	for k, e := range t.m {
+		t.drop(k, e)
+	}
 }

@@ -2,7 +2,7 @@ package model
 
 import "context"
 
-// Idle goes on answering SetView and Reset after Run has returned because
+// Idle goes on answering SetView, Reset and Deltas after Run has returned because
 // its input ended, until ctx is done: each request publishes a new
 // snapshot, still marked Done, so that a screen can sort, filter and
 // focus the final counts. Call it on the goroutine that ran Run, after
@@ -13,6 +13,8 @@ func (m *Model) Idle(ctx context.Context) {
 		case c := <-m.ctl:
 			m.apply(c)
 			m.publish(true)
+		case r := <-m.deltas:
+			r.reply <- m.agg.Deltas(r.req)
 		case <-ctx.Done():
 			return
 		}
