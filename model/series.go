@@ -17,13 +17,16 @@ type series struct {
 
 func newSeries(n int) series { return series{s: make([]Sample, n)} }
 
-func (r *series) slot(sec int64) *Sample {
-	n := int64(len(r.s))
+func (r *series) slot(sec int64) *Sample { return ringSlot(r.s, sec) }
+
+// ringSlot is the slot of second sec in a ring of one value a second.
+func ringSlot[T any](s []T, sec int64) *T {
+	n := int64(len(s))
 	i := sec % n
 	if i < 0 {
 		i += n
 	}
-	return &r.s[i]
+	return &s[i]
 }
 
 // advance moves the newest second to sec, clearing the seconds between.

@@ -133,24 +133,32 @@ func elapsed(ns int64) string {
 // sparkChars are the eight levels of a sparkline.
 var sparkChars = []rune("▁▂▃▄▅▆▇█")
 
-// spark draws the last w values as a sparkline scaled to their maximum;
-// a zero is a blank, any traffic at least the lowest bar.
+// spark draws the last 40 seconds of vals (one value a second, oldest
+// first) as a sparkline of w cells, each cell the sum of 40/w seconds,
+// scaled to their maximum: a zero is a blank, any traffic at least the
+// lowest bar.
 func spark(vals []uint64, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	if len(vals) > w {
-		vals = vals[len(vals)-w:]
+	per := max(model.HistorySeconds/w, 1)
+	if len(vals) > w*per {
+		vals = vals[len(vals)-w*per:]
+	}
+	cells := make([]uint64, w)
+	for i, v := range vals {
+		// The newest second goes in the last cell.
+		c := w - 1 - (len(vals)-1-i)/per
+		if c >= 0 {
+			cells[c] += v
+		}
 	}
 	var peak uint64
-	for _, v := range vals {
+	for _, v := range cells {
 		peak = max(peak, v)
 	}
 	var b strings.Builder
-	for i := len(vals); i < w; i++ {
-		b.WriteByte(' ')
-	}
-	for _, v := range vals {
+	for _, v := range cells {
 		if v == 0 || peak == 0 {
 			b.WriteByte(' ')
 			continue
@@ -170,7 +178,7 @@ func speedLabel(s float64) string {
 }
 
 // speeds are the steps of + and -; past the last comes 0 (max).
-var speeds = []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 1000}
+var speeds = []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}
 
 // faster returns the next speed up from s (0 is the top).
 func faster(s float64) float64 {
@@ -206,6 +214,8 @@ func keyLabel(k model.Key, services bool, svc string) string {
 		return addr(k.A)
 	case model.KindConv:
 		return addr(k.A) + " <=> " + addr(k.B)
+	case model.KindFlow:
+		return l4Name(k.L4) + " " + netip.AddrPortFrom(k.A, k.Port).String() + " <=> " + netip.AddrPortFrom(k.B, k.PortB).String()
 	}
 	return portLabel(k, services, svc)
 }
@@ -217,20 +227,24 @@ func addr(a netip.Addr) string {
 	return a.String()
 }
 
+// l4Name names an IP protocol: tcp, udp, sctp, or its number.
+func l4Name(n uint8) string {
+	switch n {
+	case 6:
+		return "tcp"
+	case 17:
+		return "udp"
+	case 132:
+		return "sctp"
+	case 136:
+		return "udplite"
+	}
+	return strconv.Itoa(int(n))
+}
+
 // portLabel names a port row: tcp/443 https.
 func portLabel(k model.Key, services bool, svc string) string {
-	var l4 string
-	switch k.L4 {
-	case 6:
-		l4 = "tcp"
-	case 17:
-		l4 = "udp"
-	case 132:
-		l4 = "sctp"
-	default:
-		l4 = strconv.Itoa(int(k.L4))
-	}
-	s := l4 + "/" + strconv.Itoa(int(k.Port))
+	s := l4Name(k.L4) + "/" + strconv.Itoa(int(k.Port))
 	if services && svc != "" {
 		s += " " + svc
 	}

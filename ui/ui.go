@@ -28,18 +28,30 @@ type Player interface {
 	SetSpeed(float64)
 	Paused() bool
 	SetPaused(bool)
+	// Step moves a paused replay on by one second of capture time.
 	Step()
+	// Skip jumps the clock over the gap to the next packet.
+	Skip()
+	// Waiting is the capture time between the clock and the next
+	// packet while the replay waits for it.
+	Waiting() time.Duration
+	// Skipped is how many gaps were skipped, and the last one's length.
+	Skipped() (int, time.Duration)
 	Done() bool
 }
 
 // Source describes where the packets come from, for the header.
 type Source struct {
-	// Title names the source: a file, "-", an interface.
+	// Title names the source: a file, "stdin", an interface.
 	Title string
 	// Filter is the capture filter, if any.
 	Filter string
 	// Live is true for an interface.
 	Live bool
+	// Stream is true for a capture read as it arrives (standard input).
+	Stream bool
+	// Writing is the -w file the capture is written to, if any.
+	Writing string
 }
 
 // Config sets up a UI.
@@ -47,8 +59,11 @@ type Config struct {
 	Source Source
 	Model  Model
 	// Player paces the replay; nil when there is none (live capture,
-	// replay at full speed).
+	// a stream).
 	Player Player
+	// SetFilter, when set, changes the capture filter of the source
+	// from now on (the f key); it returns why it cannot.
+	SetFilter func(expr string) error
 	// Refresh is the redraw interval (default 250 ms).
 	Refresh time.Duration
 	// Screen is the terminal; nil opens the real one. Tests pass a
@@ -71,6 +86,28 @@ type Config struct {
 	Stuck func()
 }
 
+// lineMode is how the talkers show directions (the t key, as iftop's).
+type lineMode uint8
+
+const (
+	oneLine  lineMode = iota // rates of both directions, totals by direction
+	twoLines                 // a line for each direction, with its rates
+	sentOnly                 // rates of the first direction only
+	recvOnly                 // rates of the second direction only
+	numLineModes
+)
+
+var lineModeNames = [...]string{"one line a row", "two lines a row (=> and <=)", "sent only", "received only"}
+
+// inputMode says what the input line at the bottom edits.
+type inputMode uint8
+
+const (
+	noInput inputMode = iota
+	displayInput
+	captureInput
+)
+
 // state is the view state: written by the UI goroutine (keys, mouse,
 // resizes), read by the pump. Guarded by UI.mu.
 type state struct {
@@ -80,22 +117,32 @@ type state struct {
 	bits     bool
 	names    bool
 	services bool
+	lines    lineMode
+	noTotals bool // T: the cumulative columns are hidden
+	noBars   bool // b: the sparklines are hidden
+	log      bool // L: log scales in the graphs
+	// order, when set, freezes the order of the rows (o): each key's
+	// place when it was frozen.
+	order map[model.Key]int
 	// paused freezes the display on frozen; thaw asks for fresh
 	// snapshots anyway (after a view change or a step).
-	paused    bool
-	frozen    *model.Snapshot
-	thaw      int
-	sel       [3]cursor
-	cycle     pane
-	help      bool
-	helpTop   int // the first help line shown
-	filtering bool
-	before    string // the filter before / was pressed
-	msg       string
-	msgUntil  time.Time
-	err       string
-	w, h      int
-	mono      bool
+	paused bool
+	frozen *model.Snapshot
+	thaw   int
+	sel    [maxKinds]cursor
+	cycle  int // which graphs the bottom slots show (v)
+	help   bool
+	// helpTop is the first help line shown.
+	helpTop int
+	input   inputMode
+	before  string // the filter before / was pressed
+	// filter is the capture filter now applied (f changes it).
+	filter   string
+	msg      string
+	msgUntil time.Time
+	err      string
+	w, h     int
+	mono     bool
 	// ascii draws in ASCII only: the terminal's character set is not
 	// UTF-8.
 	ascii bool
@@ -103,6 +150,15 @@ type state struct {
 	// writes a resolved cursor back only over the state it read.
 	ver uint64
 }
+
+// maxKinds bounds the kinds of tables.
+const maxKinds = 8
+
+// tabs are the tables, in the order of the tab line.
+var tabs = []model.Kind{model.KindHost, model.KindConv, model.KindPort, model.KindFlow}
+
+var tabNames = map[model.Kind]string{model.KindHost: "Hosts", model.KindConv: "Conversations", model.KindPort: "Ports",
+	model.KindFlow: "Flows"}
 
 // focused is an entry of the focus stack: the key, and the table shown
 // when it was focused (to go back to).
@@ -117,6 +173,10 @@ type UI struct {
 	app  *tview.Application
 	th   theme
 	kick chan struct{}
+
+	// skipsSeen is the number of replay gaps skipped already said
+	// (pump goroutine).
+	skipsSeen int
 
 	mu       sync.Mutex
 	st       state
@@ -154,7 +214,7 @@ func New(cfg Config) *UI {
 		view:     model.View{Sort: model.Sort10s, Limit: defaultLimit},
 		names:    true,
 		services: true,
-		cycle:    paneSizes,
+		filter:   cfg.Source.Filter,
 		w:        80, h: 24,
 	}
 	u.input = tview.NewInputField().SetLabel("/ filter: ").SetFieldBackgroundColor(tcell.ColorDefault)
@@ -314,7 +374,7 @@ func (u *UI) peek(ev tcell.Event) {
 	}
 	if k.Key() == tcell.KeyRune && k.Rune() == 'q' {
 		u.mu.Lock()
-		typing := u.st.filtering
+		typing := u.st.input != noInput
 		u.mu.Unlock()
 		if !typing {
 			u.quit()
@@ -352,7 +412,15 @@ func (u *UI) pump(ctx context.Context, done chan<- struct{}) {
 func (u *UI) nextFrame() *frame {
 	var pl playerState
 	if p := u.cfg.Player; p != nil {
-		pl = playerState{has: true, speed: p.Speed(), paused: p.Paused(), done: p.Done()}
+		pl = playerState{has: true, speed: p.Speed(), paused: p.Paused(), done: p.Done(), waiting: p.Waiting()}
+		pl.skips, pl.skipped = p.Skipped()
+		if pl.skips > u.skipsSeen {
+			u.skipsSeen = pl.skips
+			msg := "skipped " + humanSpan(pl.skipped) + " without packets"
+			u.mu.Lock()
+			say(&u.st, msg)
+			u.mu.Unlock()
+		}
 	}
 	s, st := u.take()
 	f := buildFrame(s, &st, pl, u.cfg.Source, theme{st.mono})
@@ -436,9 +504,9 @@ func (r *root) Draw(scr tcell.Screen) {
 		u.st.ver++
 		u.wake()
 	}
-	filtering := u.st.filtering
+	filtering := u.st.input != noInput
 	u.mu.Unlock()
-	l := computeLayout(w, h, paneProtos, 1<<20)
+	l := computeLayout(w, h, 0, 1<<20)
 	if f := u.cur; f != nil && f.lay.w == w && f.lay.h == h {
 		l = f.lay // the layout the frame was formatted for
 		f.cv.draw(scr, x, y)
