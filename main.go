@@ -203,13 +203,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 		// screen can pause it and change its speed.
 		ropt.Player = sniff.NewPlayer(o.speed)
 	}
+	title := f.Name()
+	if o.read == "-" {
+		title = "stdin"
+	}
 	src := source{
-		Title:  f.Name(),
+		Title:  title,
 		Filter: filter.String(),
 		Player: ropt.Player,
+		Stream: o.read == "-",
 		Feed: func(ctx context.Context, out chan<- *model.Batch) error {
 			return sniff.Replay(ctx, f, out, ropt)
 		},
+	}
+	if o.read != "-" {
+		// A file can be read again from its start, for a focus on a row
+		// to cover the whole capture.
+		open := func() (*sniff.File, error) { return sniff.Open(o.read) }
+		if o.demo {
+			open = sniff.OpenDemo
+		}
+		expr := o.filter
+		src.Rescan = sniff.Rescanner(open, func(f *sniff.File) (*sniff.Filter, error) { return sniff.NewFileFilter(expr, f) }, !o.noNames)
 	}
 	if o.exp.headless {
 		return headless(ctx, src, cfg, o, stdout, stderr)
@@ -226,8 +241,13 @@ type source struct {
 	Filter string
 	// Player paces a replay; nil for live capture and unpaced replay.
 	Player *sniff.Player
-	// Live is true for an interface.
-	Live bool
+	// Live is true for an interface; Stream for standard input.
+	Live, Stream bool
+	// Writing is the -w file, if any.
+	Writing string
+	// Rescan reads the capture again for a focus (nil when it cannot be
+	// read again: live capture, standard input).
+	Rescan model.Rescan
 	// Feed runs the sniffer: it sends batches to out until its input
 	// ends (nil), fails (an error; what was sent before still counts) or
 	// ctx is done. It does not close out.

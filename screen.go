@@ -54,7 +54,7 @@ func screen(ctx context.Context, src source, cfg model.Config, o *options, stder
 		})
 	}
 	u := ui.New(ui.Config{
-		Source:   ui.Source{Title: src.Title, Filter: src.Filter, Live: src.Live},
+		Source:   ui.Source{Title: src.Title, Filter: src.Filter, Live: src.Live, Stream: src.Stream, Writing: src.Writing},
 		Model:    m,
 		Player:   player,
 		Refresh:  o.refresh,

@@ -203,6 +203,10 @@ type Focus struct {
 	// Progress is how far (0 to 1).
 	Scanning bool
 	Progress float64
+	// Seeded says that Sub started from the tables (its flows, their
+	// counts and protocols, and their last 40 seconds): the capture
+	// could not be read again. Its sizes count from Since on.
+	Seeded bool
 }
 
 // Table returns the snapshot's table of the given kind.

@@ -248,12 +248,7 @@ func (r *replayer) run() error {
 		}
 		b := r.batch
 		b.Packets = append(b.Packets, model.Packet{})
-		p := &b.Packets[len(b.Packets)-1]
-		p.Time, p.WireLen, p.CapLen = fr.Time, uint32(fr.WireLen), uint32(fr.CapLen)
-		r.dec.Decode(fr.Data, fr.LinkType, p)
-		if fr.CapLen < fr.WireLen {
-			p.Flags |= model.FlagTruncated // cut by the snap length
-		}
+		decodeFrame(&r.dec, &fr, &b.Packets[len(b.Packets)-1])
 		if fr.Time > r.last {
 			r.last = fr.Time
 			if r.opt.Stream {

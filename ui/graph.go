@@ -20,7 +20,11 @@ type paneData struct {
 	of string
 }
 
-func paneSource(s *model.Snapshot, st *state) paneData {
+// paneSource is the data of a pane. A focus that started from the
+// tables (live capture) has its rows' counts and protocols from the
+// start, but its packet sizes only since the focus: sizes says the pane
+// shows sizes.
+func paneSource(s *model.Snapshot, st *state, sizes bool) paneData {
 	if st.view.Focus == nil || s.Focus == nil {
 		return paneData{s: s}
 	}
@@ -29,7 +33,9 @@ func paneSource(s *model.Snapshot, st *state) paneData {
 	switch {
 	case f.Scanning:
 		of += " (reading the capture again: " + strconv.Itoa(int(f.Progress*100)) + "%)"
-	case !f.Complete && f.Since != 0:
+	case f.Complete:
+	case f.Seeded && !sizes:
+	case f.Since != 0:
 		of += " since " + time.Unix(0, f.Since).UTC().Format("15:04:05")
 	}
 	d := paneData{of: of}
@@ -42,7 +48,7 @@ func paneSource(s *model.Snapshot, st *state) paneData {
 // protosText formats the protocol breakdown, indented by layer, in a
 // w x h area.
 func protosText(s *model.Snapshot, st *state, th theme, w, h int) (string, []*line) {
-	d := paneSource(s, st)
+	d := paneSource(s, st, false)
 	title := "Protocols" + d.of
 	if d.s == nil {
 		return title, textLines(" no packets", th.dim(), w)
@@ -127,10 +133,10 @@ func binWidth(span int64, n int) int64 {
 // bin edges under the axis, the count on the left, and the busiest bin
 // with its share on top.
 func sizesText(s *model.Snapshot, st *state, th theme, w, h int) (string, []*line) {
-	d := paneSource(s, st)
+	d := paneSource(s, st, true)
 	title := "Packet sizes" + d.of
 	if d.s == nil || len(d.s.Lengths) == 0 || d.s.Total.Packets == 0 {
-		return title, textLines(" no packets", th.dim(), w)
+		return title, noSizes(s, th, w)
 	}
 	lens := d.s.Lengths
 	lo := lens[0].Lo
@@ -238,6 +244,15 @@ func sizesText(s *model.Snapshot, st *state, th theme, w, h int) (string, []*lin
 	return title, out
 }
 
+// noSizes says why a size pane is empty: no packets, or a focus that
+// started from the tables, whose sizes count from the focus on.
+func noSizes(s *model.Snapshot, th theme, w int) []*line {
+	if s.Focus != nil && s.Focus.Seeded && !s.Focus.Complete {
+		return textLines(" sizes are counted from the focus on;\n none yet", th.dim(), w)
+	}
+	return textLines(" no packets", th.dim(), w)
+}
+
 // binLabel names a bin: 1500-1509, or 60 for a one-byte bin.
 func binLabel(lo, w int64) string {
 	if w == 1 {
@@ -263,10 +278,10 @@ var shades = []rune{'░', '▒', '▓', '█'}
 // that size, and the rows between the shortest and the longest frame of
 // the second are marked.
 func sizeTimeText(s *model.Snapshot, st *state, th theme, w, h int) (string, []*line) {
-	d := paneSource(s, st)
+	d := paneSource(s, st, true)
 	title := "Sizes over time (shade: share of the second's packets)" + d.of
 	if d.s == nil || len(d.s.SizeSeries) == 0 {
-		return title, textLines(" no packets", th.dim(), w)
+		return title, noSizes(s, th, w)
 	}
 	const yw = 6
 	plotH := h - 2
@@ -366,7 +381,7 @@ func yLabelWidth(peak float64, height int, f func(float64) string) int {
 // thruText plots the throughput over time in a w x h area: all traffic,
 // or the focused row's own.
 func thruText(s *model.Snapshot, st *state, th theme, w, h int) (string, []*line) {
-	d := paneSource(s, st)
+	d := paneSource(s, st, false)
 	what := "all traffic"
 	if d.of != "" {
 		what = strings.TrimPrefix(d.of, ": ")
