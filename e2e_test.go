@@ -235,3 +235,13 @@ func TestE2EDamaged(t *testing.T) {
 		t.Errorf("stderr should hold the one-line error; got %q", msg)
 	}
 }
+
+// TestE2EStdinTerminal: pktop -r - with a terminal for its standard input
+// says it waits for a capture there, and Ctrl-C stops it.
+func TestE2EStdinTerminal(t *testing.T) {
+	bin := buildPktop(t)
+	s := newTmux(t, 100, 20, bin+" -r -")
+	s.wait("waiting for a capture on standard input, which is this terminal")
+	s.send("C-c")
+	s.restored(130)
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,7 +69,11 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	iface := o.iface
+	iface, err := ifaceByNumber(o.iface)
+	if err != nil {
+		complain(stderr, "%v", err)
+		return 1
+	}
 	if iface == "" {
 		var err error
 		if iface, err = sniff.DefaultInterface(); err != nil {
@@ -168,6 +173,31 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		code = 1 // the -w file is incomplete (said on stderr at the end)
 	}
 	return code
+}
+
+// ifaceByNumber takes -i N, where N is the number pktop -D lists an
+// interface under (its index), as tcpdump -i takes the numbers of its -D;
+// an interface that is named N keeps its name.
+func ifaceByNumber(name string) (string, error) {
+	n, err := strconv.Atoi(name)
+	if err != nil || n < 0 {
+		return name, nil
+	}
+	ifs, err := sniff.Interfaces()
+	if err != nil {
+		return name, nil
+	}
+	for _, i := range ifs {
+		if i.Name == name {
+			return name, nil
+		}
+	}
+	for _, i := range ifs {
+		if i.Index == n {
+			return i.Name, nil
+		}
+	}
+	return "", fmt.Errorf("no interface number %d (pktop -D lists them)", n)
 }
 
 // liveReport captures until ctx is done (a signal or --duration) or -c

@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"math"
 	"fmt"
 	"io"
 	"net/netip"
@@ -204,8 +205,11 @@ func (r *Report) WriteJSON(w io.Writer) error {
 }
 
 // WriteText writes the report for people: totals, then the top rows of
-// each table, the protocols and the size histogram.
+// each table (top 0: every row), the protocols and the size histogram.
 func (r *Report) WriteText(w io.Writer, top int) error {
+	if top <= 0 {
+		top = math.MaxInt
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "source      %s\n", Sanitize(r.Source, 0))
 	if r.Filter != "" {
@@ -214,8 +218,12 @@ func (r *Report) WriteText(w io.Writer, top int) error {
 	fmt.Fprintf(&b, "packets     %d\nbytes       %d (%s)\n", r.Packets, r.Bytes, HumanBytes(float64(r.Bytes)))
 	if r.First != nil {
 		fmt.Fprintf(&b, "first       %s\nlast        %s\nduration    %.3f s\n", r.First.Format(time.RFC3339Nano), r.Last.Format(time.RFC3339Nano), r.Duration)
-		if r.Duration > 0 {
+		// An average over less than a second says nothing: two packets a
+		// microsecond apart are not 500000 packets a second.
+		if r.Duration >= 1 {
 			fmt.Fprintf(&b, "average     %s/s, %.1f packets/s\n", HumanBits(float64(r.Bytes)*8/r.Duration), float64(r.Packets)/r.Duration)
+		} else {
+			fmt.Fprintf(&b, "average     (none: the capture lasts less than a second)\n")
 		}
 	}
 	fmt.Fprintf(&b, "truncated   %d   undecoded %d   non-IP %d   filtered out %d   drops %d kernel, %d queue\n",

@@ -316,8 +316,23 @@ func httpHost(b []byte) string {
 }
 
 // ServiceName returns the IANA service name of a transport port ("https"
-// for TCP 443), or "".
+// for TCP 443), or "". Ports from 1024 on are named only when pktop knows
+// their application (3306 mysql, 8080 http): the registered names of the
+// ports clients pick at random (5011 "telelpathattack", 2222
+// "EtherNet-IP-1") would pass for the service they are not.
 func ServiceName(l4 uint8, port uint16) string {
+	if port >= 1024 {
+		var m *[65536]model.App
+		switch l4 {
+		case 6:
+			m = tcpApps
+		case 17, 136:
+			m = udpApps
+		}
+		if m == nil || m[port] == model.AppNone {
+			return ""
+		}
+	}
 	var name string
 	var ok bool
 	switch l4 {

@@ -338,3 +338,17 @@ func TestPlayerGaps(t *testing.T) {
 		}
 	})
 }
+
+// TestServiceNames: well-known ports and the registered ports pktop knows
+// are named; the ports clients pick are not.
+func TestServiceNames(t *testing.T) {
+	for _, c := range []struct {
+		l4   uint8
+		port uint16
+		want string
+	}{{6, 443, "https"}, {17, 53, "domain"}, {6, 3306, "mysql"}, {17, 5011, ""}, {6, 2222, ""}, {6, 40000, ""}} {
+		if got := ServiceName(c.l4, c.port); got != c.want {
+			t.Errorf("%d/%d: %q; want %q", c.l4, c.port, got, c.want)
+		}
+	}
+}
