@@ -2,9 +2,9 @@ package model
 
 import (
 	"encoding/json"
-	"math"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"strings"
 	"time"
