@@ -78,6 +78,10 @@ type Aggregator struct {
 	flows *table[FlowKey]
 	names names
 
+	// settled is set while a snapshot of a settled view is built (see
+	// rateNow).
+	settled bool
+
 	// ended holds the remainders of evicted flows until the next Deltas
 	// (at most MaxKeys; see Config.FlowDeltas); resets counts Reset.
 	ended  []FlowDelta

@@ -77,6 +77,10 @@ type View struct {
 	Focus *Key
 	// NoSpark leaves Row.Spark empty (reports have no use for it).
 	NoSpark bool
+	// Settled computes the rates and sparklines over whole seconds only,
+	// up to the last one that ended: they change once a second, as a
+	// screen's numbers should (the counts are not cut).
+	Settled bool
 }
 
 // Row is one host, conversation, port or flow with its counts.
@@ -222,8 +226,19 @@ func (s *Snapshot) Table(k Kind) *Table {
 	return &s.Hosts
 }
 
+// rateNow is the clock the rates of a snapshot end at: the capture clock,
+// or, for a settled view, the end of the last whole second.
+func (a *Aggregator) rateNow() int64 {
+	if a.settled && a.now > 0 {
+		return floorDiv(a.now, 1e9)*1e9 - 1
+	}
+	return a.now
+}
+
 // Snapshot builds an immutable snapshot cut by v.
 func (a *Aggregator) Snapshot(v View) *Snapshot {
+	a.settled = v.Settled
+	defer func() { a.settled = false }()
 	s := a.summary()
 	s.View = v
 	s.Series = a.series.last(len(a.series.s))
@@ -251,7 +266,7 @@ func (a *Aggregator) summary() *Snapshot {
 		Truncated: a.truncated, Undecoded: a.undecoded, NonIP: a.nonIP,
 		Source: a.source, Peak: a.peak,
 	}
-	s.Rates, s.PacketRates = a.series.rates(a.now, a.start)
+	s.Rates, s.PacketRates = a.series.rates(a.rateNow(), a.start)
 	s.Sizes = fineHistogram(a.lens.fine())
 	s.Plen = plenHistogram(&a.plen)
 	s.Protocols = a.protoRows()
@@ -274,7 +289,7 @@ func (a *Aggregator) protoRows() []ProtoRow {
 		}
 		p := Proto(i)
 		rows = append(rows, ProtoRow{Name: p.String(), Layer: p.Layer(), Counts: st.c,
-			Rates: byteRates(&st.hist, a.now, a.start), Share: a.share(st.c.Bytes)})
+			Rates: byteRates(&st.hist, a.rateNow(), a.start), Share: a.share(st.c.Bytes)})
 	}
 	for i := range a.apps {
 		st := &a.apps[i]
@@ -282,7 +297,7 @@ func (a *Aggregator) protoRows() []ProtoRow {
 			continue
 		}
 		rows = append(rows, ProtoRow{Name: App(i).String(), Layer: LayerApplication, App: true,
-			Counts: st.c, Rates: byteRates(&st.hist, a.now, a.start), Share: a.share(st.c.Bytes)})
+			Counts: st.c, Rates: byteRates(&st.hist, a.rateNow(), a.start), Share: a.share(st.c.Bytes)})
 	}
 	slices.SortStableFunc(rows, func(x, y ProtoRow) int {
 		if c := cmp.Compare(x.Layer, y.Layer); c != 0 {
@@ -304,10 +319,10 @@ func byteRates(s *series, now, start int64) [3]float64 {
 // row makes the Row of an entry.
 func (a *Aggregator) row(k Key, e *entry, spark bool) Row {
 	r := Row{Key: k, Total: e.total, Out: e.out, In: e.in,
-		Rates: e.hist.rates(a.now, a.start), Share: a.share(e.total.Bytes),
+		Rates: e.hist.rates(a.rateNow(), a.start), Share: a.share(e.total.Bytes),
 		Plen: widen(e.sizes), Protos: e.protos, First: e.first, Last: e.lastSeen}
 	if spark {
-		r.Spark = e.hist.history(a.now, HistorySeconds)
+		r.Spark = e.hist.history(a.rateNow(), HistorySeconds)
 	}
 	for ap := App(1); ap < numApps; ap++ {
 		if e.apps.has(ap) {
@@ -338,7 +353,7 @@ func (a *Aggregator) sortValue(e *entry, s SortKey) float64 {
 	case SortName, SortDst:
 		return 0
 	}
-	return e.hist.rate(Windows[s], a.now, a.start)
+	return e.hist.rate(Windows[s], a.rateNow(), a.start)
 }
 
 // candidate makes the row candidate of a key.

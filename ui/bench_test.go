@@ -50,7 +50,7 @@ func BenchmarkFrame(b *testing.B) {
 			st.sel[tc.kind] = cursor{idx: tc.sel, ok: true, key: s.Table(tc.kind).Rows[tc.sel].Key}
 			b.ReportAllocs()
 			for b.Loop() {
-				buildFrame(s, &st, playerState{has: true, speed: 1}, Source{Title: "bench"}, theme{})
+				buildFrame(s, s, &st, playerState{has: true, speed: 1}, Source{Title: "bench"}, theme{})
 			}
 		})
 	}

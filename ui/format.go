@@ -115,7 +115,8 @@ func percent(f float64) string {
 	return strconv.FormatFloat(f*100, 'f', 1, 64) + "%"
 }
 
-// elapsed formats a capture duration (ns) as m:ss.t or h:mm:ss.
+// elapsed formats a capture duration (ns) as m:ss or h:mm:ss: the screen
+// changes once a second.
 func elapsed(ns int64) string {
 	if ns < 0 {
 		ns = 0
@@ -127,7 +128,7 @@ func elapsed(ns int64) string {
 	if h > 0 {
 		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
 	}
-	return fmt.Sprintf("%d:%02d.%d", m, s, int(d/(100*time.Millisecond))%10)
+	return fmt.Sprintf("%d:%02d", m, s)
 }
 
 // sparkChars are the eight levels of a sparkline.

@@ -66,9 +66,10 @@ type cursor struct {
 // the column headings.
 const talkersTop = 2
 
-// buildFrame formats a frame and paints it. It reads the snapshot and st
-// and changes neither; it may run on any goroutine.
-func buildFrame(s *model.Snapshot, st *state, pl playerState, src Source, th theme) *frame {
+// buildFrame formats a frame and paints it: the header and the tables from
+// s, the bottom panes from ps (which may be an older snapshot). It reads
+// the snapshots and st and changes none; it may run on any goroutine.
+func buildFrame(s, ps *model.Snapshot, st *state, pl playerState, src Source, th theme) *frame {
 	f := &frame{snap: s, kind: st.kind, rowLines: 1}
 	if st.lines == twoLines {
 		f.rowLines = 2
@@ -92,13 +93,13 @@ func buildFrame(s *model.Snapshot, st *state, pl playerState, src Source, th the
 		var body []*line
 		switch p {
 		case paneProtos:
-			title, body = protosText(s, st, th, r.w, r.h)
+			title, body = protosText(ps, st, th, r.w, r.h)
 		case paneSizes:
-			title, body = sizesText(s, st, th, r.w, r.h)
+			title, body = sizesText(ps, st, th, r.w, r.h)
 		case paneSizeTime:
-			title, body = sizeTimeText(s, st, th, r.w, r.h)
+			title, body = sizeTimeText(ps, st, th, r.w, r.h)
 		case paneThru:
-			title, body = thruText(s, st, th, r.w, r.h)
+			title, body = thruText(ps, st, th, r.w, r.h)
 		}
 		if f.lay.slotted() && p != paneProtos {
 			title = fit(title, r.w-11) + " (v: next)"
@@ -207,7 +208,9 @@ func headerText(s *model.Snapshot, st *state, pl playerState, src Source, th the
 	var clock, date []span
 	if s.First != 0 {
 		clock = []span{{th.label(), "  time "}, {plain, elapsed(s.Now - s.First)}}
-		date = []span{{th.label(), "  at "}, {plain, time.Unix(0, s.Now).UTC().Format("2006-01-02 15:04:05")}}
+		if !src.Live { // live, the terminal has a clock of its own
+			date = []span{{th.label(), "  at "}, {plain, time.Unix(0, s.Now).UTC().Format("2006-01-02 15:04:05")}}
+		}
 	}
 	// The source and its filter and -w file take what is left, the
 	// source shortened in its middle.
@@ -619,7 +622,9 @@ func talkersText(s *model.Snapshot, t *model.Table, rows []model.Row, st *state,
 		n++
 	}
 	for i := cur.top; i < end; i++ {
-		out = append(out, formatRow(&rows[i], st, th, show, nameW, sparkW, i == cur.idx, r.w)...)
+		// The selection shows once the user moves it (until then it is
+		// the top row, which Enter focuses).
+		out = append(out, formatRow(&rows[i], st, th, show, nameW, sparkW, i == cur.idx && cur.moved, r.w)...)
 		n += per
 	}
 	if other {

@@ -292,7 +292,8 @@ func sizeTimeText(s *model.Snapshot, st *state, th theme, w, h int) (string, []*
 	ss := d.s.SizeSeries
 	now := ss[len(ss)-1].Sec
 	first := d.s.First / 1e9
-	cols := int(min(int64(plotW), now-first+1))
+	start := first + int64(pageStart(int(now-first+1), plotW))
+	cols := plotW
 	// The classes in use, merged into plotH rows at most.
 	loC, hiC := model.NumSizeClasses, -1
 	for _, x := range ss {
@@ -314,8 +315,8 @@ func sizeTimeText(s *model.Snapshot, st *state, th theme, w, h int) (string, []*
 		cells[i] = make([]float64, cols)
 	}
 	for _, x := range ss {
-		col := cols - 1 - int(now-x.Sec)
-		if col < 0 || x.Packets == 0 {
+		col := int(x.Sec - start)
+		if col < 0 || col >= cols || x.Packets == 0 {
 			continue
 		}
 		for c, n := range x.Classes {
@@ -335,9 +336,6 @@ func sizeTimeText(s *model.Snapshot, st *state, th theme, w, h int) (string, []*
 		l.padLeft(th.label(), label, yw-1)
 		l.add(th.label(), "│")
 		var b strings.Builder
-		for range plotW - cols {
-			b.WriteByte(' ')
-		}
 		for _, v := range cells[r] {
 			switch {
 			case v <= 0:
@@ -359,13 +357,46 @@ func sizeTimeText(s *model.Snapshot, st *state, th theme, w, h int) (string, []*
 	axis.pad(yw - 1)
 	axis.add(th.label(), "└"+strings.Repeat("─", plotW))
 	out = append(out, axis)
+	// The time axis is paged: it fills from the left and moves by half a
+	// page when full, so that each second draws one new column.
 	legend := newLine(w)
-	legend.pad(yw + plotW - cols)
-	legend.add(th.label(), "-"+strconv.Itoa(cols)+"s")
-	legend.pad(w - 2)
-	legend.add(th.label(), "0s")
+	legend.pad(yw)
+	legend.add(th.label(), elapsed((start-first)*1e9))
+	end := elapsed((start - first + int64(cols) - 1) * 1e9)
+	legend.pad(w - width(end))
+	legend.add(th.label(), end)
 	out = append(out, legend)
 	return title, out
+}
+
+// pageStart is where a paged time axis of width columns starts, for n
+// points: at the first point while they fit, then moved by half a page
+// at a time, so that the newest point is always in view and each new
+// point draws one new column.
+func pageStart(n, width int) int {
+	if n <= width || width < 2 {
+		return max(n-width, 0)
+	}
+	half := width / 2
+	return ((n-width)/half + 1) * half
+}
+
+// roundUp rounds v up to 1, 2 or 5 times a power of ten (in log scale,
+// to the next whole number).
+func roundUp(v float64, log bool) float64 {
+	if v <= 0 {
+		return 0
+	}
+	if log {
+		return math.Ceil(v)
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p >= v {
+			return m * p
+		}
+	}
+	return 10 * p
 }
 
 // yLabelWidth is the width asciigraph gives the y axis labels of a plot
@@ -391,9 +422,13 @@ func thruText(s *model.Snapshot, st *state, th theme, w, h int) (string, []*line
 		return title, textLines(" no packets", th.dim(), w)
 	}
 	var vals []float64
+	firstSec := int64(-1)
 	for _, sm := range d.s.Series {
 		if sm.Sec < d.s.First/1e9 {
 			continue // before the capture (or the row) began
+		}
+		if firstSec < 0 {
+			firstSec = sm.Sec
 		}
 		vals = append(vals, float64(sm.Bytes))
 	}
@@ -427,39 +462,43 @@ func thruText(s *model.Snapshot, st *state, th theme, w, h int) (string, []*line
 		}
 		label = func(v float64) string { return human(math.Pow(10, v) - 1) }
 	}
-	pk := 0.0
-	for _, v := range plot {
-		pk = math.Max(pk, v)
-	}
 	height := h - 3 // plus the top row, the x axis and its labels
-	labelW := yLabelWidth(pk, height, label)
-	pw := w - labelW - 3
-	if pw < 4 {
-		return title, textLines(" too narrow", th.dim(), w)
+	// The y axis goes up to a round value over the peak of the page, so
+	// that it stays while the traffic stays under it.
+	start := 0
+	pw := 0
+	var pk float64
+	for range 2 { // the labels' width depends on the scale, the page on it
+		labelW := yLabelWidth(pk, height, label)
+		pw = w - labelW - 5 // room for the last time label
+		if pw < 4 {
+			return title, textLines(" too narrow", th.dim(), w)
+		}
+		start = pageStart(len(plot), pw)
+		pk = 0
+		for _, v := range plot[start:] {
+			pk = math.Max(pk, v)
+		}
+		pk = roundUp(pk, st.log)
 	}
-	if len(plot) > pw {
-		plot = plot[len(plot)-pw:]
+	page := make([]float64, pw)
+	for i := range page {
+		page[i] = math.NaN()
 	}
-	n := len(plot)
+	copy(page, plot[start:])
 	title += ": peak " + human(peak) + "/s"
 	if st.log {
 		title += " (log)"
 	}
-	ticks := min(max(pw/12, 2), 6, n)
-	opts := []asciigraph.Option{}
-	if n >= 2 && n < pw {
-		opts = append(opts, asciigraph.Width(pw)) // stretch a short history
-	}
-	out := asciigraph.Plot(plot, append(opts,
+	t0 := firstSec - d.s.First/1e9 + int64(start)
+	out := asciigraph.Plot(page,
 		asciigraph.Height(height),
 		asciigraph.LowerBound(0),
 		asciigraph.UpperBound(math.Max(pk, 1)),
 		asciigraph.YAxisValueFormatter(label),
-		asciigraph.XAxisRange(float64(1-n), 0),
-		asciigraph.XAxisTickCount(ticks),
-		asciigraph.XAxisValueFormatter(func(v float64) string {
-			return strconv.Itoa(int(math.Round(v))) + "s"
-		}),
-	)...)
+		asciigraph.XAxisRange(float64(t0), float64(t0+int64(pw)-1)),
+		asciigraph.XAxisTickCount(min(max(pw/12, 2), 6)),
+		asciigraph.XAxisValueFormatter(func(v float64) string { return elapsed(int64(math.Round(v)) * 1e9) }),
+	)
 	return title, textLines(out, plain, w)
 }

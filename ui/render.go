@@ -115,7 +115,9 @@ func Render(m Model, src Source, mono bool, w, h int, keys ...Key) string {
 // renderOnce makes a frame and draws it (caller acts as both
 // goroutines).
 func (u *UI) renderOnce(sim tcell.SimulationScreen) {
-	u.apply(u.nextFrame())
+	if f := u.nextFrame(); f != nil {
+		u.apply(f)
+	}
 	w, h := sim.Size()
 	u.root.SetRect(0, 0, w, h)
 	sim.Clear()

@@ -174,9 +174,16 @@ type UI struct {
 	th   theme
 	kick chan struct{}
 
-	// skipsSeen is the number of replay gaps skipped already said
-	// (pump goroutine).
+	// Owned by the pump goroutine: the number of replay gaps skipped
+	// already said, and the key of the last frame made.
 	skipsSeen int
+	lastKey   frameKey
+	made      bool
+	// paneSnap is the snapshot the bottom panes show, taken at second
+	// paneSec with the view state paneVer.
+	paneSnap *model.Snapshot
+	paneVer  uint64
+	paneSec  int64
 
 	mu       sync.Mutex
 	st       state
@@ -211,7 +218,7 @@ func New(cfg Config) *UI {
 	u.th.mono = cfg.Mono || os.Getenv("NO_COLOR") != ""
 	u.st = state{
 		mono:     u.th.mono,
-		view:     model.View{Sort: model.Sort10s, Limit: defaultLimit},
+		view:     model.View{Sort: model.Sort10s, Limit: defaultLimit, Settled: true},
 		names:    true,
 		services: true,
 		filter:   cfg.Source.Filter,
@@ -394,8 +401,7 @@ func (u *UI) pump(ctx context.Context, done chan<- struct{}) {
 	defer t.Stop()
 	var last *frame
 	for {
-		f := u.nextFrame()
-		if !f.same(last) {
+		if f := u.nextFrame(); f != nil && !f.same(last) {
 			last = f
 			u.app.QueueUpdateDraw(func() { u.apply(f) })
 		}
@@ -408,7 +414,23 @@ func (u *UI) pump(ctx context.Context, done chan<- struct{}) {
 	}
 }
 
-// nextFrame takes the snapshot to show and formats it (pump goroutine).
+// frameKey is what a frame shows, but for the counts: a new frame is made
+// only when it changes. The capture clock's second is in it, not the
+// clock itself: on a steady screen the numbers change once a second, and
+// the terminal gets one update a second, not one a refresh.
+type frameKey struct {
+	sec      int64
+	ver      uint64
+	done     bool
+	pl       playerState
+	msg, err string
+	focus    int // how far a focus's rescan is, in percent
+	complete bool
+	w, h     int
+}
+
+// nextFrame takes the snapshot to show and formats it (pump goroutine);
+// it returns nil when nothing the frame shows changed since the last.
 func (u *UI) nextFrame() *frame {
 	var pl playerState
 	if p := u.cfg.Player; p != nil {
@@ -423,13 +445,43 @@ func (u *UI) nextFrame() *frame {
 		}
 	}
 	s, st := u.take()
-	f := buildFrame(s, &st, pl, u.cfg.Source, theme{st.mono})
+	sec := floorSec(s.Now)
+	if u.cfg.Source.Live {
+		// Live, the screen settles every two seconds, iftop's pace and
+		// its shortest window's: a steady screen costs an SSH link a
+		// few dozen bytes a second.
+		sec -= sec & 1
+	}
+	key := frameKey{sec: sec, ver: st.ver, done: s.Done, pl: pl, msg: st.msg, err: st.err, w: st.w, h: st.h}
+	if fo := s.Focus; fo != nil {
+		key.focus, key.complete = int(fo.Progress*100), fo.Complete
+	}
+	if u.made && key == u.lastKey {
+		return nil
+	}
+	u.made, u.lastKey = true, key
+	// Live, the bottom panes (distributions that change slowly) settle
+	// every ten seconds, unless the view changed.
+	ps := s
+	if u.cfg.Source.Live && u.paneSnap != nil && st.ver == u.paneVer && sec-u.paneSec < 10 {
+		ps = u.paneSnap
+	} else {
+		u.paneSnap, u.paneVer, u.paneSec = s, st.ver, sec
+	}
+	f := buildFrame(s, ps, &st, pl, u.cfg.Source, theme{st.mono})
 	u.mu.Lock()
 	if u.st.ver == st.ver && u.st.kind == f.kind {
 		u.st.sel[f.kind] = f.cur
 	}
 	u.mu.Unlock()
 	return f
+}
+
+func floorSec(ns int64) int64 {
+	if ns < 0 {
+		return (ns - 999999999) / 1e9
+	}
+	return ns / 1e9
 }
 
 // take returns the snapshot to draw (the frozen one while paused) and a

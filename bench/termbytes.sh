@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Bytes a terminal receives from pktop and from iftop showing the same
+# steady traffic on loopback, each at its defaults, in a 120x40 tmux pane,
+# measured with tmux pipe-pane over the same number of seconds.
+#
+#   sudo bench/termbytes.sh [seconds] [cols] [rows]
+#
+# The traffic: a ping every 200 ms and a UDP sender (three flows, 20
+# datagrams a second in all), all on 127.0.0.1 of a network namespace of
+# the script's own (so that nothing else on the machine shows up). Needs
+# root, ip, tmux, iftop, ping, python3, bc and Go.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+cols=${2:-120}
+rows=${3:-40}
+for t in ip tmux iftop ping python3 bc; do
+	command -v "$t" >/dev/null || { echo "termbytes: needs $t" >&2; exit 1; }
+done
+work=$(mktemp -d)
+ns=pktop-termbytes-$$
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for s in iftop pktop; do tmux -L "tb-$s-$$" kill-server 2>/dev/null || true; done
+	ip netns del "$ns" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+CGO_ENABLED=0 go build -o "$work/pktop" .
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+# (not through a shell function: $! must be the process itself, which
+# ip netns exec becomes)
+ip netns exec "$ns" ping -q -i 0.2 127.0.0.1 >/dev/null &
+pids+=($!)
+ip netns exec "$ns" python3 - <<'PY' &
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+i = 0
+while True:
+    s.sendto(b"x" * (200 + 300 * (i % 3)), ("127.0.0.1", 40000 + i % 3))
+    i += 1
+    time.sleep(0.05)
+PY
+pids+=($!)
+sleep 1
+
+measure() { # name command...
+	local name=$1; shift
+	local out="$work/$name.bytes"
+	tmux -L "tb-$name-$$" new-session -d -x "$cols" -y "$rows" -s "$name" "TERM=xterm-256color ip netns exec $ns $*"
+	sleep 2 # let it start and draw its first screen
+	tmux -L "tb-$name-$$" pipe-pane -t "$name" "cat > $out"
+	sleep "$secs"
+	tmux -L "tb-$name-$$" pipe-pane -t "$name"
+	tmux -L "tb-$name-$$" capture-pane -p -t "$name" > "$work/$name.screen"
+	tmux -L "tb-$name-$$" kill-session -t "$name"
+	local n
+	n=$(stat -c %s "$out")
+	printf '%-8s %8d bytes in %ss  %6.2f kB/s\n' "$name" "$n" "$secs" "$(echo "$n / $secs / 1000" | bc -l)"
+}
+echo "terminal bytes at ${cols}x${rows}, steady loopback traffic, ${secs}s each:"
+measure iftop iftop -i lo
+measure pktop "$work/pktop" -i lo
+if [ -n "${KEEP:-}" ]; then cp "$work"/*.screen "$work"/*.bytes "$KEEP"/; fi
