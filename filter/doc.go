@@ -1,0 +1,28 @@
+// Package filter compiles pcap-filter expressions (the language of tcpdump
+// and libpcap, pcap-filter(7)) into classic BPF programs, in process and in
+// pure Go: no cgo, no libpcap, no tcpdump.
+//
+// The compiler keeps libpcap's semantics, including its odd ones: "and" and
+// "or" have equal precedence and group from the left, "not" binds tighter;
+// a bare value after "and"/"or" inherits the qualifiers before it ("host
+// 10.0.0.1 or 10.0.0.2", "port 53 or 80"); "vlan", "mpls" and "pppoes" move
+// the offsets of everything written after them. Its programs make the same
+// accept/reject decision as libpcap's for every packet; the differential
+// test holds them to that against tcpdump's own programs.
+//
+// It is split as libpcap's and Go's own compilers are: lex.go turns the
+// text into tokens with their byte offsets, parse.go builds an AST whose
+// nodes keep their positions, gen*.go turn the AST into a graph of BPF
+// blocks for one link type, and asm.go optimises that graph and lays it
+// out as instructions. Every error, syntax or semantic, is one *Error that
+// names the column and shows the expression with a caret under the part it
+// could not compile.
+//
+// Host names are resolved once, at compile time, through the Resolver
+// given in Options (tests pass a map; the default asks the system). Port
+// and protocol names come from tables built into the package, so nothing
+// is read at run time.
+//
+// Import rule: this package imports nothing of pktop (TestImportBoundaries
+// enforces it); only the standard library and golang.org/x/net/bpf.
+package filter
