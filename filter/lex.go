@@ -10,14 +10,14 @@ import (
 type tokKind int
 
 const (
-	tEOF  tokKind = iota
-	tNum          // a number: decimal, 0x hex or 0 octal
-	tID           // a name, or a \escaped keyword
-	tHID          // an IPv4 address or prefix: 10, 10.1, 10.1.2, 10.1.2.3 (the dotted forms)
-	tHID6         // an IPv6 address
-	tEID          // a MAC address
-	tPunct        // an operator or bracket; text says which
-	tKeyword      // a keyword; text says which
+	tEOF     tokKind = iota
+	tNum             // a number: decimal, 0x hex or 0 octal
+	tID              // a name, or a \escaped keyword
+	tHID             // an IPv4 address or prefix: 10, 10.1, 10.1.2, 10.1.2.3 (the dotted forms)
+	tHID6            // an IPv6 address
+	tEID             // a MAC address
+	tPunct           // an operator or bracket; text says which
+	tKeyword         // a keyword; text says which
 )
 
 // token is one token and the byte range of the expression it came from.
@@ -67,7 +67,7 @@ var namedNums = map[string]uint32{
 	"icmp-routeradvert": 9, "icmp-routersolicit": 10, "icmp-timxceed": 11, "icmp-paramprob": 12,
 	"icmp-tstamp": 13, "icmp-tstampreply": 14, "icmp-ireq": 15, "icmp-ireqreply": 16, "icmp-maskreq": 17,
 	"icmp-maskreply": 18,
-	"icmp6type": 0, "icmp6code": 1,
+	"icmp6type":      0, "icmp6code": 1,
 	"icmp6-destinationunreach": 1, "icmp6-packettoobig": 2, "icmp6-timeexceeded": 3, "icmp6-parameterproblem": 4,
 	"icmp6-echo": 128, "icmp6-echoreply": 129, "icmp6-multicastlistenerquery": 130,
 	"icmp6-multicastlistenerreportv1": 131, "icmp6-multicastlistenerdone": 132, "icmp6-routersolicit": 133,

@@ -65,7 +65,7 @@ func parse(src string) (node, error) {
 	return n, nil
 }
 
-func (p *parser) peek() token      { return p.toks[p.i] }
+func (p *parser) peek() token { return p.toks[p.i] }
 func (p *parser) peekAt(k int) token {
 	if p.i+k < len(p.toks) {
 		return p.toks[p.i+k]
@@ -412,7 +412,7 @@ var unsupportedWords = map[string]string{
 	"oamf4": "ATM primitives", "oamf4ec": "ATM primitives", "oamf4sc": "ATM primitives", "sc": "ATM primitives",
 	"ilmic": "ATM primitives", "vpi": "ATM primitives", "vci": "ATM primitives", "connectmsg": "ATM primitives",
 	"metaconnect": "ATM primitives",
-	"ifname": "pflog primitives", "rset": "pflog primitives", "rnr": "pflog primitives", "srnr": "pflog primitives",
+	"ifname":      "pflog primitives", "rset": "pflog primitives", "rnr": "pflog primitives", "srnr": "pflog primitives",
 	"reason": "pflog primitives", "action": "pflog primitives",
 	"fisu": "SS7 MTP primitives", "lssu": "SS7 MTP primitives", "msu": "SS7 MTP primitives",
 	"hfisu": "SS7 MTP primitives", "hlssu": "SS7 MTP primitives", "hmsu": "SS7 MTP primitives",
