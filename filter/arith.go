@@ -133,6 +133,7 @@ func (g *gen) loadArith(a *loadArith, depth int) aval {
 		}
 		s := append([]stmt(nil), idx.stmts...)
 		if off.reg >= 0 {
+			g.use(off.reg)
 			s = append(s, ins(opLDX|mMEM, uint32(off.reg)), ins(opALU|aADD|srcX, 0))
 		}
 		return append(s, ins(opMISC|miscTAX, 0), ins(opLD|mIND|sz, off.c+k))

@@ -63,10 +63,21 @@ func (gr *graph) block(stmts []stmt, jop uint16, k uint32, jt, jf *block) *block
 	return b
 }
 
+// impure adds a block that is never merged, skipped or trusted: code
+// that sets registers for what follows.
+func (gr *graph) impure(stmts []stmt, jop uint16, k uint32, jt, jf *block) *block {
+	b := &block{id: len(gr.blocks), stmts: stmts, jop: jop, k: k, jt: jt, jf: jf, key: "\x00impure"}
+	gr.blocks = append(gr.blocks, b)
+	return b
+}
+
 // isPure reports whether the statements compute A from the packet and
 // lasting registers only (X and temporaries are written before they are
 // read) and write no lasting register.
 func (gr *graph) isPure(s []stmt) bool {
+	if len(s) == 0 {
+		return false // it tests what A held before
+	}
 	xSet := false
 	written := map[uint32]bool{}
 	for _, x := range s {
@@ -386,8 +397,7 @@ func (gr *graph) reachable(entry *block) []*block {
 	return out
 }
 
-// simplify removes tests whose both exits go to the same place, and
-// merges blocks that became equal. It returns the new entry.
+// simplify merges blocks that became equal. It returns the new entry.
 func (gr *graph) simplify(entry *block) *block {
 	canon := map[*block]*block{}
 	seen := map[string]*block{}
@@ -398,11 +408,9 @@ func (gr *graph) simplify(entry *block) *block {
 			canon[b] = b
 			continue
 		}
+		// A test whose exits meet is kept all the same: its loads
+		// reject a frame too short for them, as libpcap's do.
 		jt, jf := canon[b.jt], canon[b.jf]
-		if jt == jf && b.pure {
-			canon[b] = jt
-			continue
-		}
 		b.jt, b.jf = jt, jf
 		full := fmt.Sprintf("%s|%x,%x|%d,%d", b.key, b.jop, b.k, jt.id, jf.id)
 		if o, ok := seen[full]; ok {
@@ -473,6 +481,9 @@ func (gr *graph) layout(prologue []stmt, entry *block) ([]stmt, error) {
 				n += len(b.stmts)
 			}
 			n++ // the jump
+			if b.jt == b.jf {
+				continue
+			}
 			tr := far[b]
 			if tr.t {
 				n++
@@ -483,7 +494,7 @@ func (gr *graph) layout(prologue []stmt, entry *block) ([]stmt, error) {
 		}
 		changed := false
 		for _, b := range blocks {
-			if b.leaf {
+			if b.leaf || b.jt == b.jf {
 				continue
 			}
 			jpos := pos[b]
@@ -520,6 +531,10 @@ func (gr *graph) layout(prologue []stmt, entry *block) ([]stmt, error) {
 			}
 			if !b.noStmt {
 				out = append(out, b.stmts...)
+			}
+			if b.jt == b.jf {
+				out = append(out, stmt{Op: opJMP | jJA, K: uint32(pos[b.jt] - (len(out) + 1))})
+				continue
 			}
 			jpos := len(out)
 			tr := far[b]

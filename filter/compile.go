@@ -94,10 +94,11 @@ func CompileRaw(expr string, opt Options) (prog []bpf.RawInstruction, err error)
 			prog, err = nil, wrap(pe)
 		}
 	}()
-	c := condTrue
-	if tree != nil {
-		c = g.walk(tree)
+	if tree == nil {
+		// No expression: every packet, on every link type.
+		return []bpf.RawInstruction{{Op: opRET | srcK, K: opt.Snaplen}}, nil
 	}
+	c := g.walk(tree)
 	if g.regs+g.temps > numRegs {
 		return nil, wrap(errAt(0, len(expr), "too many registers needed to evaluate expression"))
 	}
@@ -109,6 +110,9 @@ func CompileRaw(expr string, opt Options) (prog []bpf.RawInstruction, err error)
 	entry := gr.compile(c, gr.accept, gr.reject)
 	gr.thread(entry)
 	entry = gr.simplify(entry)
+	if g.is80211() {
+		entry = g.prologue80211(gr, entry)
+	}
 	gr.dropReloads(entry)
 	out, err := gr.layout(g.prologue, entry)
 	if err != nil {

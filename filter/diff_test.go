@@ -43,7 +43,7 @@ func diffVariants(t *testing.T) []variant {
 		{name: "NULL-be", lt: LinkNull, how: file("null-be", binary.BigEndian, LinkNull), opt: Options{ByteOrder: binary.BigEndian}, big: &tr},
 	}
 	for _, lt := range []int{LinkEthernet, LinkSLL, LinkSLL2, LinkRaw, LinkIPv4, LinkIPv6, LinkLoop, LinkPPP,
-		LinkPPPSerial, LinkPPPEther, LinkCHDLC, LinkNFLOG} {
+		LinkPPPSerial, LinkPPPEther, LinkCHDLC, LinkNFLOG, Link80211, LinkRadiotap, LinkPPI} {
 		vs = append(vs, variant{name: dltNames[lt], lt: lt, how: file(dltNames[lt], binary.LittleEndian, lt)})
 	}
 	for i := range vs {
@@ -112,7 +112,7 @@ func diffPackets(t *testing.T, perType int) map[int][]packet {
 		}
 	}
 	for i, lt := range []int{LinkEthernet, LinkSLL, LinkSLL2, LinkRaw, LinkIPv4, LinkIPv6, LinkNull, LinkLoop,
-		LinkPPP, LinkPPPSerial, LinkPPPEther, LinkCHDLC, LinkNFLOG} {
+		LinkPPP, LinkPPPSerial, LinkPPPEther, LinkCHDLC, LinkNFLOG, Link80211, LinkRadiotap, LinkPPI} {
 		by[lt] = append(by[lt], generated(lt, perType, int64(1000+i))...)
 	}
 	// Frames of raw link types are raw IP whatever the number.
@@ -186,6 +186,10 @@ func TestDifferential(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %q: libpcap's program: %v", v.name, expr, err)
 				}
+				if why, ok := libpcapBugs[v.name+" "+expr]; ok {
+					t.Logf("%s: %q: not compared: %s", v.name, expr, why)
+					continue
+				}
 				bad := 0
 				var unopt *bpf.VM
 				for _, p := range frames {
@@ -232,6 +236,13 @@ func TestDifferential(t *testing.T) {
 		t.Logf("%d expressions x link types compiled by both and compared on %d frame decisions (%d on frames cut short where libpcap's optimised and unoptimised programs disagree, matching one); %d refused by both; not supported here (libpcap compiles them): %q",
 			programs.Load(), compared.Load(), libpcapSplit.Load(), refusedBoth.Load(), un)
 	})
+}
+
+// libpcapBugs are programs of libpcap 1.10 that do not do what the
+// expression says; this compiler's are not compared with them.
+var libpcapBugs = map[string]string{
+	"PPI ether[100] = 0 or ip":              "libpcap reuses the register of the 802.11 payload offset as a temporary of the comparison before it (st M[3] of the constant 0), so \"ip\" reads the wrong offset",
+	"IEEE802_11_RADIO ether[100] = 0 or ip": "libpcap reuses the register of the 802.11 payload offset as a temporary of the comparison before it, so \"ip\" reads the wrong offset",
 }
 
 func orGenerated(f string) string {

@@ -116,12 +116,18 @@ type gen struct {
 	temps int
 	// prologue are statements every packet runs first (variable offsets).
 	prologue []stmt
+
+	// The 802.11 family: registers holding the offset of the 802.11
+	// header (after radiotap or PPI) and of its payload, computed at the
+	// start of the program when something reads through them.
+	lhReg, plReg   int
+	usedLh, usedPl bool
 }
 
 const numRegs = 16 // BPF_MEMWORDS
 
 func newGen(src string, opt Options) (*gen, error) {
-	g := &gen{opt: opt, src: src, lt: opt.LinkType, orig: opt.LinkType}
+	g := &gen{opt: opt, src: src, lt: opt.LinkType, orig: opt.LinkType, lhReg: -1, plReg: -1}
 	g.linkHdr = fixed(0)
 	switch opt.LinkType {
 	case LinkEthernet:
@@ -140,6 +146,17 @@ func newGen(src string, opt Options) (*gen, error) {
 		g.linkType, g.linkPl = fixed(0), fixed(20)
 	case LinkNFLOG:
 		g.linkType, g.linkPl = notSet, notSet
+	case Link80211, LinkRadiotap, LinkPPI:
+		// The payload starts after a header of variable length; the
+		// link type is in the SNAP header, 6 bytes into the payload.
+		if opt.LinkType != Link80211 {
+			g.lhReg = g.alloc()
+			g.linkHdr = offset{reg: g.lhReg, set: true}
+		}
+		g.plReg = g.alloc()
+		g.linkPl = offset{reg: g.plReg, set: true}
+		g.linkType = offset{c: 6, reg: g.plReg, set: true}
+		g.nl, g.nlNoSnap = 8, 3
 	default:
 		return nil, &posError{pos: 0, end: len(src), msg: fmt.Sprintf("pktop's filter compiler does not support link type %d (%s)", opt.LinkType, linkName(opt.LinkType))}
 	}
@@ -156,6 +173,7 @@ func (g *gen) fail(pos, end int, format string, args ...any) {
 // load returns the statements that load size bytes at off+k into A.
 func (g *gen) load(off offset, k uint32, size uint32) []stmt {
 	if off.reg >= 0 {
+		g.use(off.reg)
 		return []stmt{ins(opLDX|mMEM, uint32(off.reg)), ins(opLD|mIND|sizeCode(size), off.c+k)}
 	}
 	return []stmt{ins(opLD|mABS|sizeCode(size), off.c+k)}
@@ -212,10 +230,25 @@ func (g *gen) needLinkPl(pos, end int) {
 	}
 }
 
+// use notes that the program reads a variable offset's register.
+func (g *gen) use(reg int) {
+	switch reg {
+	case g.plReg:
+		g.usedPl = true
+	case g.lhReg:
+		g.usedLh = true
+	}
+}
+
+func (g *gen) is80211() bool {
+	return g.orig == Link80211 || g.orig == LinkRadiotap || g.orig == LinkPPI
+}
+
 // loadXIPHdrLen puts into X the length of the IPv4 header (plus the
 // variable part of the link payload's offset).
 func (g *gen) loadXIPHdrLen() []stmt {
 	if g.linkPl.reg >= 0 {
+		g.use(g.linkPl.reg)
 		return []stmt{
 			ins(opLDX|mMEM, uint32(g.linkPl.reg)),
 			ins(opLD|mIND|szB, g.linkPl.c+g.nl),
@@ -302,6 +335,10 @@ func (g *gen) linktype(proto uint32, pos, end int) *cond {
 		return condFalse
 	case LinkPPP, LinkPPPSerial, LinkPPPEther:
 		return g.cmp(orLinkType, 0, 2, etherToPPP(proto), pos, end)
+	case Link80211, LinkRadiotap, LinkPPI:
+		// A data frame, then the LLC header.
+		data := and(not(atom(g.loadRel(orLinkHdr, 0, 1, pos, end), jJSET, 0x04)), atom(g.loadRel(orLinkHdr, 0, 1, pos, end), jJSET, 0x08))
+		return and(data, g.llcLinktype(proto, pos, end))
 	case LinkNull, LinkLoop:
 		switch proto {
 		case etherIP:
@@ -378,6 +415,19 @@ func (g *gen) sllLinktype(proto uint32, pos, end int) *cond {
 		return and(g.cmp(orLinkType, 0, 2, 0x0004, pos, end), g.cmp(orLinkHdr, g.linkPl.c, 1, proto, pos, end))
 	}
 	return g.cmp(orLinkType, 0, 2, proto, pos, end)
+}
+
+// llcLinktype is gen_llc_linktype for the protocols pktop supports: an
+// Ethernet type in the SNAP header, or an LLC DSAP.
+func (g *gen) llcLinktype(proto uint32, pos, end int) *cond {
+	switch proto {
+	case 0xfe, 0x06, 0xf0, 0xe0, 0x809b, 0x80f3:
+		g.fail(pos, end, "pktop's filter compiler does not support 802.2 LLC protocols (ISO, NetBEUI, IPX, AppleTalk)")
+	}
+	if proto <= etherMTU {
+		return g.cmp(orLLC, 0, 1, proto, pos, end)
+	}
+	return g.cmp(orLLC, 6, 2, proto, pos, end)
 }
 
 // mplsLinktype is gen_mpls_linktype: inside MPLS, IPv4 and IPv6 are told

@@ -50,6 +50,9 @@ func (g *gen) broadcast(n *otherNode) *cond {
 		if g.lt == LinkEthernet {
 			return g.bcmp(orLinkHdr, 0, etherBroadcast, n.pos, n.end)
 		}
+		if g.is80211() {
+			g.fail(n.pos, n.end, "pktop's filter compiler does not support 802.11 addresses")
+		}
 		g.fail(n.pos, n.end, "not a broadcast link")
 	case "ip":
 		host := ^g.opt.Netmask
@@ -67,6 +70,9 @@ func (g *gen) multicast(n *otherNode) *cond {
 	case "", "link":
 		if g.lt == LinkEthernet {
 			return atom(g.loadRel(orLinkHdr, 0, 1, n.pos, n.end), jJSET, 1)
+		}
+		if g.is80211() {
+			g.fail(n.pos, n.end, "pktop's filter compiler does not support 802.11 addresses")
 		}
 	case "ip":
 		return and(g.linktype(etherIP, n.pos, n.end), g.cmpGE(orLinkPl, 16, 1, 224, n.pos, n.end))
@@ -100,9 +106,9 @@ func (g *gen) inbound(n *otherNode) *cond {
 
 // vlanTPID matches the three VLAN Ethernet types at the link type offset.
 func (g *gen) vlanTPID(n *otherNode) *cond {
-	b := g.cmp(orLinkType, 0, 2, etherVLAN, n.pos, n.end)
-	b = or(b, g.cmp(orLinkType, 0, 2, etherQinQ, n.pos, n.end))
-	return or(b, g.cmp(orLinkType, 0, 2, ether9100, n.pos, n.end))
+	b := g.linktype(etherVLAN, n.pos, n.end)
+	b = or(b, g.linktype(etherQinQ, n.pos, n.end))
+	return or(b, g.linktype(ether9100, n.pos, n.end))
 }
 
 func (g *gen) vlanVID(n *otherNode) *cond {
@@ -120,11 +126,11 @@ func (g *gen) vlan(n *otherNode) *cond {
 	if g.labelDepth > 0 {
 		g.fail(n.pos, n.end, "no VLAN match after MPLS")
 	}
-	if g.lt != LinkEthernet {
+	if g.lt != LinkEthernet && !((g.lt == Link80211 || g.lt == LinkRadiotap) && g.lt == g.orig) {
 		g.fail(n.pos, n.end, "no VLAN support for %s", linkName(g.lt))
 	}
 	var b *cond
-	if g.opt.Live && g.vlanDepth == 0 && g.linkHdr.reg < 0 && g.linkHdr.c == g.outermostLinkHdr.c {
+	if g.opt.Live && g.lt == LinkEthernet && g.vlanDepth == 0 && g.linkHdr.reg < 0 && g.linkHdr.c == g.outermostLinkHdr.c {
 		b = g.vlanLive(n)
 	} else {
 		b = g.vlanTPID(n)
@@ -213,6 +219,11 @@ func (g *gen) mpls(n *otherNode) *cond {
 // pppoes is gen_pppoes: a PPPoE session frame, after which the link layer
 // is PPP.
 func (g *gen) pppoes(n *otherNode) *cond {
+	if g.is80211() {
+		// libpcap's program for it reads a register it never sets,
+		// and drops the PPI header check.
+		g.fail(n.pos, n.end, "pktop's filter compiler does not support \"pppoes\" on %s", linkName(g.orig))
+	}
 	b := g.linktype(etherPPPoES, n.pos, n.end)
 	if n.hasNum {
 		if n.num > 0xffff {

@@ -322,6 +322,44 @@ func (g gen4) frame(lt int) []byte {
 	case LinkNFLOG:
 		h := []byte{byte([]int{2, 10, 7}[g.r.Intn(3)]), 0, 0, 0}
 		return append(h, p...)
+	case Link80211:
+		return g.wlan(p, et)
+	case LinkRadiotap:
+		// version, pad, length, present; then TSFT and flags when
+		// present, and maybe more.
+		present := uint32([]int{0, 2, 3, 0x80000002, 1, 6}[g.r.Intn(6)])
+		h := []byte{0, 0, 0, 0, 0, 0, 0, 0}
+		binary.LittleEndian.PutUint32(h[4:], present)
+		if present&0x80000000 != 0 {
+			h = append(h, 0, 0, 0, 0)
+		}
+		if present&1 != 0 {
+			h = append(h, make([]byte, 8)...)
+		}
+		flags := byte(0)
+		if g.r.Intn(3) == 0 {
+			flags = 0x20
+		}
+		if present&2 != 0 {
+			h = append(h, flags, 0)
+		}
+		h = append(h, make([]byte, g.r.Intn(4))...)
+		binary.LittleEndian.PutUint16(h[2:], uint16(len(h)))
+		w := g.wlan(p, et)
+		if flags != 0 {
+			w = append(w[:24], append(make([]byte, g.r.Intn(4)), w[24:]...)...)
+		}
+		return append(h, w...)
+	case LinkPPI:
+		h := []byte{0, 0, 8, 0, 105, 0, 0, 0}
+		if g.r.Intn(6) == 0 {
+			h[4] = 1
+		}
+		if g.r.Intn(4) == 0 {
+			h = append(h, make([]byte, 4)...)
+			h[2] = 12
+		}
+		return append(h, g.wlan(p, et)...)
 	}
 	// raw IP
 	if g.r.Intn(8) == 0 {
@@ -333,6 +371,25 @@ func (g gen4) frame(lt int) []byte {
 		return g.ipv4()
 	}
 	return p
+}
+
+// wlan builds an 802.11 frame: data (QoS or not, any DS bits),
+// management or control, with an LLC/SNAP header before the payload.
+func (g gen4) wlan(p []byte, et uint16) []byte {
+	fc := []byte{0x08, 0x88, 0x80, 0xd4, 0x48, 0x0c}[g.r.Intn(6)]
+	h := []byte{fc, byte(g.r.Intn(4)), 0, 0}
+	for i := 0; i < 3; i++ {
+		h = append(h, genMACs[g.r.Intn(len(genMACs))]...)
+	}
+	h = append(h, 0, 0)
+	if h[1]&3 == 3 {
+		h = append(h, genMACs[g.r.Intn(len(genMACs))]...)
+	}
+	if fc&0x80 != 0 && fc&0x0c == 0x08 {
+		h = append(h, 0, 0)
+	}
+	snap := []byte{0xaa, 0xaa, 0x03, 0, 0, 0, byte(et >> 8), byte(et)}
+	return append(append(h, snap...), p...)
 }
 
 // generated returns n frames of link type lt: built, then some mutated

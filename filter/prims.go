@@ -293,8 +293,9 @@ func (g *gen) hostop(addr, mask uint32, dir string, etype uint32, srcOff, dstOff
 	if dir == "dst" {
 		off = dstOff
 	}
-	if mask == 0 {
-		// libpcap's optimiser drops the load of a word masked away.
+	if mask == 0 && g.linkPl.reg < 0 {
+		// libpcap's optimiser drops the load of a word masked away
+		// (not when the offset is in a register).
 		return and(g.linktype(etype, n.pos, n.end), condTrue)
 	}
 	return and(g.linktype(etype, n.pos, n.end), g.mcmp(orLinkPl, off, 4, addr&mask, mask, n.pos, n.end))
@@ -336,9 +337,10 @@ func (g *gen) hostop6(addr, mask [16]byte, dir string, n *idNode) *cond {
 	for w := uint32(0); w < 4; w++ {
 		m := binary.BigEndian.Uint32(mask[4*w:])
 		a := binary.BigEndian.Uint32(addr[4*w:])
-		if m == 0 {
+		if m == 0 && g.linkPl.reg < 0 {
 			// libpcap's optimiser drops the load of a word masked
-			// away entirely.
+			// away entirely (not when the offset is in a
+			// register).
 			continue
 		}
 		b = and(b, g.mcmp(orLinkPl, off+4*w, 4, a&m, m, n.pos, n.end))
@@ -459,6 +461,9 @@ func parseMAC(s string) ([]byte, bool) {
 
 // ehost matches a MAC address on an Ethernet header (gen_ehostop).
 func (g *gen) ehost(mac []byte, q qual, n *idNode) *cond {
+	if g.is80211() {
+		g.fail(n.pos, n.end, "pktop's filter compiler does not support 802.11 addresses")
+	}
 	if g.lt != LinkEthernet {
 		g.fail(n.pos, n.end, "ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel")
 	}
