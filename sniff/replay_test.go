@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -169,16 +168,6 @@ func TestPacedReplay(t *testing.T) {
 		}
 		cancel()
 	})
-}
-
-func TestParseDDD(t *testing.T) {
-	ins, err := ParseDDD("2\n40 0 0 12\n6 0 0 " + strconv.Itoa(262144) + "\n")
-	if err != nil || len(ins) != 2 {
-		t.Fatalf("%v %v", ins, err)
-	}
-	if _, err := ParseDDD("3\n40 0 0 12\n"); err == nil {
-		t.Fatal("a short program parsed")
-	}
 }
 
 // TestStreamClockMoves: while a stream is quiet, the capture clock moves
