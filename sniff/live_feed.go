@@ -44,7 +44,7 @@ type Live struct {
 	vm       *Filter // a filter run inside pktop, or nil
 	inKernel bool    // the filter runs before pktop sees a frame
 	expr     atomic.Pointer[string]
-	start    int64   // frames stamped before this were queued unfiltered (0: none left)
+	start    int64 // frames stamped before this were queued unfiltered (0: none left)
 	// ifaces lists the interfaces of a capture on any whose frames keep
 	// their own link types (-w then writes pcapng, an interface block
 	// each); nil when the capture has one link type.
