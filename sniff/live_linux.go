@@ -63,28 +63,12 @@ func (s *afSource) compile(expr string) ([]bpf.Instruction, error) {
 		opt := compileOptions(s.lt, binary.LittleEndian)
 		opt.Live = true
 		opt.Snaplen = uint32(s.snap)
-		opt.Netmask = ipv4Netmask(s.ifi)
 		var err error
 		if prog, err = filter.Compile(expr, opt); err != nil {
 			return nil, compileErr(err)
 		}
 	}
 	return append(directionGuard(false, s.ifi), prog...), nil
-}
-
-// ipv4Netmask is the interface's first IPv4 netmask, for "ip broadcast"
-// (tcpdump asks the same of the system); 0 when it has none.
-func ipv4Netmask(ifi *net.Interface) uint32 {
-	addrs, err := ifi.Addrs()
-	if err != nil {
-		return 0
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && len(n.Mask) == 4 {
-			return binary.BigEndian.Uint32(n.Mask)
-		}
-	}
-	return 0
 }
 
 // SetFilter replaces the capture filter for the frames that follow: it
