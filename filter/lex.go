@@ -241,7 +241,7 @@ func idLength(src string, i int) int {
 
 // numLength matches [0-9]+ or 0[xX][0-9A-Fa-f]+ (0 when no match).
 func numLength(src string, i int) int {
-	if !isDigit(src[i]) {
+	if i >= len(src) || !isDigit(src[i]) {
 		return 0
 	}
 	if src[i] == '0' && i+2 < len(src) && (src[i+1] == 'x' || src[i+1] == 'X') && isHex(src[i+2]) {
