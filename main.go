@@ -46,8 +46,8 @@ Examples:
   ssh host sudo tcpdump -i any -U -w - | pktop -r -
   pktop -r capture.pcap.gz --report json > counts.json
 
-A filter is a tcpdump expression, as trailing words or with -f; it is
-compiled by tcpdump (which must be installed) and run inside pktop.
+A filter is a tcpdump (pcap-filter) expression, as trailing words or with
+-f; pktop compiles it itself, nothing needs to be installed.
 
 Options:
 `

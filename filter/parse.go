@@ -102,7 +102,7 @@ func (p *parser) best(err error) error {
 func describe(t token) string {
 	switch t.kind {
 	case tEOF:
-		return "the end of the expression"
+		return "end of the expression"
 	case tNum:
 		return "number " + quoteText(t.textOr())
 	case tID:

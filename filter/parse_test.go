@@ -78,7 +78,7 @@ func TestErrors(t *testing.T) {
 		msg    string
 		carets string
 	}{
-		{"tcp port", 1, 9, "syntax error: unexpected the end of the expression", "        ^"},
+		{"tcp port", 1, 9, "syntax error: unexpected end of the expression", "        ^"},
 		{"tcp port foo", 1, 10, "unknown port 'foo'", "         ^^^"},
 		{"udp port ssh", 1, 10, "port 'ssh' is tcp", "         ^^^"},
 		{"port 70000", 1, 6, "illegal port number 70000 > 65535", "     ^^^^^"},
