@@ -20,6 +20,7 @@ type block struct {
 	key    string // the statements, as a key for the value they leave in A
 	pure   bool   // the value depends on the packet only, and the block writes no lasting register
 	noStmt bool   // the statements were dropped: A already holds the value
+	noX    bool   // the first statement (an ldxb) was dropped: X already holds it
 }
 
 // graph builds blocks with hash-consing: two blocks with the same
@@ -456,6 +457,64 @@ func (gr *graph) dropReloads(entry *block) {
 	}
 }
 
+// dropXReloads marks the blocks whose first statement loads into X
+// (ldxb 4*([k]&0xf)) the value X already holds on every way in.
+func (gr *graph) dropXReloads(entry *block) {
+	blocks := gr.reachable(entry)
+	preds := map[*block][]*block{}
+	for _, b := range blocks {
+		if !b.leaf {
+			preds[b.jt] = append(preds[b.jt], b)
+			if b.jf != b.jt {
+				preds[b.jf] = append(preds[b.jf], b)
+			}
+		}
+	}
+	xOut := map[*block]string{}
+	for _, b := range blocks {
+		if b.leaf {
+			continue
+		}
+		in := ""
+		if b != entry && len(preds[b]) > 0 {
+			in = xOut[preds[b][0]]
+			for _, p := range preds[b][1:] {
+				if xOut[p] != in {
+					in = ""
+					break
+				}
+			}
+		}
+		cur := in
+		if !b.noStmt {
+			for i, x := range b.stmts {
+				switch {
+				case x.Op == opLDX|mMSH|szB:
+					k := fmt.Sprintf("msh%d", x.K)
+					if i == 0 && k == cur && cur != "" {
+						b.noX = true
+					}
+					cur = k
+				case x.Op&0x07 == opLDX, x.Op == opMISC|miscTAX:
+					cur = ""
+				}
+			}
+		}
+		xOut[b] = cur
+	}
+}
+
+// emitted returns the statements of b that run.
+func (b *block) emitted() []stmt {
+	switch {
+	case b.noStmt:
+		return nil
+	case b.noX:
+		return b.stmts[1:]
+	}
+	return b.stmts
+}
+
 // layout turns the graph into instructions, with a long jump (ja) where
 // a conditional jump cannot reach its target.
 func (gr *graph) layout(prologue []stmt, entry *block) ([]stmt, error) {
@@ -477,9 +536,7 @@ func (gr *graph) layout(prologue []stmt, entry *block) ([]stmt, error) {
 				n++
 				continue
 			}
-			if !b.noStmt {
-				n += len(b.stmts)
-			}
+			n += len(b.emitted())
 			n++ // the jump
 			if b.jt == b.jf {
 				continue
@@ -497,10 +554,7 @@ func (gr *graph) layout(prologue []stmt, entry *block) ([]stmt, error) {
 			if b.leaf || b.jt == b.jf {
 				continue
 			}
-			jpos := pos[b]
-			if !b.noStmt {
-				jpos += len(b.stmts)
-			}
+			jpos := pos[b] + len(b.emitted())
 			tr := far[b]
 			after := jpos + 1
 			if tr.t {
@@ -529,9 +583,7 @@ func (gr *graph) layout(prologue []stmt, entry *block) ([]stmt, error) {
 				out = append(out, stmt{Op: opRET | srcK, K: b.ret})
 				continue
 			}
-			if !b.noStmt {
-				out = append(out, b.stmts...)
-			}
+			out = append(out, b.emitted()...)
 			if b.jt == b.jf {
 				out = append(out, stmt{Op: opJMP | jJA, K: uint32(pos[b.jt] - (len(out) + 1))})
 				continue

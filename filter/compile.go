@@ -114,6 +114,7 @@ func CompileRaw(expr string, opt Options) (prog []bpf.RawInstruction, err error)
 		entry = g.prologue80211(gr, entry)
 	}
 	gr.dropReloads(entry)
+	gr.dropXReloads(entry)
 	out, err := gr.layout(g.prologue, entry)
 	if err != nil {
 		return nil, wrap(err)
