@@ -424,10 +424,8 @@ func (gr *graph) simplify(entry *block) *block {
 	return canon[entry]
 }
 
-// dropReloads marks the blocks whose statements recompute the value A
-// already holds on every way in.
-func (gr *graph) dropReloads(entry *block) {
-	blocks := gr.reachable(entry)
+// predecessors maps each block to the blocks that jump to it.
+func predecessors(blocks []*block) map[*block][]*block {
 	preds := map[*block][]*block{}
 	for _, b := range blocks {
 		if !b.leaf {
@@ -437,6 +435,14 @@ func (gr *graph) dropReloads(entry *block) {
 			}
 		}
 	}
+	return preds
+}
+
+// dropReloads marks the blocks whose statements recompute the value A
+// already holds on every way in.
+func (gr *graph) dropReloads(entry *block) {
+	blocks := gr.reachable(entry)
+	preds := predecessors(blocks)
 	for _, b := range blocks {
 		if b == entry || b.leaf || !b.pure || len(b.stmts) == 0 {
 			continue
@@ -461,15 +467,7 @@ func (gr *graph) dropReloads(entry *block) {
 // (ldxb 4*([k]&0xf)) the value X already holds on every way in.
 func (gr *graph) dropXReloads(entry *block) {
 	blocks := gr.reachable(entry)
-	preds := map[*block][]*block{}
-	for _, b := range blocks {
-		if !b.leaf {
-			preds[b.jt] = append(preds[b.jt], b)
-			if b.jf != b.jt {
-				preds[b.jf] = append(preds[b.jf], b)
-			}
-		}
-	}
+	preds := predecessors(blocks)
 	xOut := map[*block]string{}
 	for _, b := range blocks {
 		if b.leaf {

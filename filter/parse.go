@@ -139,13 +139,37 @@ func (p *parser) enter(t token) error {
 	return nil
 }
 
+// parens parses "(" inner ")".
+func (p *parser) parens(inner func() (node, error), want string) (node, error) {
+	t := p.next()
+	if err := p.enter(t); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
+	n, err := inner()
+	if err != nil {
+		return nil, err
+	}
+	if c := p.peek(); !p.is(c, ")") {
+		return nil, p.unexpected(c, want)
+	}
+	p.next()
+	return n, nil
+}
+
 // expr := term { and|or (id | term) }
 func (p *parser) expr(q qual) (node, error) {
 	if err := p.enter(p.peek()); err != nil {
 		return nil, err
 	}
 	defer func() { p.depth-- }()
-	left, lq, err := p.term(q)
+	return p.chain(func() (node, qual, error) { return p.term(q) }, p.idOrTerm)
+}
+
+// chain parses first { and|or next }, grouping from the left; next gets
+// the qualifiers of what precedes it.
+func (p *parser) chain(first func() (node, qual, error), next func(qual) (node, qual, error)) (node, error) {
+	left, lq, err := first()
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +179,7 @@ func (p *parser) expr(q qual) (node, error) {
 			return left, nil
 		}
 		p.next()
-		right, rq, err := p.idOrTerm(lq)
+		right, rq, err := next(lq)
 		if err != nil {
 			return nil, err
 		}
@@ -228,22 +252,10 @@ func (p *parser) rterm(q qual) (node, qual, error) {
 		p.i = save
 	}
 	if p.is(t, "(") {
-		p.next()
-		if err := p.enter(t); err != nil {
-			return nil, q, err
-		}
-		defer func() { p.depth-- }()
-		n, err := p.expr(q)
-		if err != nil {
-			return nil, q, err
-		}
-		if c := p.peek(); !p.is(c, ")") {
-			return nil, q, p.unexpected(c, "\")\", \"and\" or \"or\"")
-		}
-		p.next()
 		// libpcap: a parenthesised expression passes on the qualifiers
 		// from before the parenthesis.
-		return n, q, nil
+		n, err := p.parens(func() (node, error) { return p.expr(q) }, "\")\", \"and\" or \"or\"")
+		return n, q, err
 	}
 	if t.kind != tKeyword {
 		if t.kind == tEOF {
@@ -316,20 +328,8 @@ func (p *parser) headID(hq qual) (node, qual, error) {
 func (p *parser) id(q qual) (node, qual, error) {
 	t := p.peek()
 	if p.is(t, "(") {
-		p.next()
-		if err := p.enter(t); err != nil {
-			return nil, q, err
-		}
-		defer func() { p.depth-- }()
-		n, err := p.pid(q)
-		if err != nil {
-			return nil, q, err
-		}
-		if c := p.peek(); !p.is(c, ")") {
-			return nil, q, p.unexpected(c, "\")\"")
-		}
-		p.next()
-		return n, q, nil
+		n, err := p.parens(func() (node, error) { return p.pid(q) }, "\")\"")
+		return n, q, err
 	}
 	if p.is(t, "!") {
 		p.next()
@@ -381,26 +381,11 @@ func (p *parser) id(q qual) (node, qual, error) {
 	return n, q, nil
 }
 
-// pid := qid { and|or id }, inside parentheses after a head.
+// pid := qid { and|or id }, inside parentheses after a head: every id
+// takes the head's qualifiers.
 func (p *parser) pid(q qual) (node, error) {
-	left, _, err := p.id(q)
-	if err != nil {
-		return nil, err
-	}
-	for {
-		t := p.peek()
-		if !p.is(t, "and") && !p.is(t, "or") {
-			return left, nil
-		}
-		p.next()
-		right, _, err := p.id(q)
-		if err != nil {
-			return nil, err
-		}
-		ps, _ := left.span()
-		_, re := right.span()
-		left = &binNode{op: t.text, l: left, r: right, pos: ps, end: re}
-	}
+	id := func(qual) (node, qual, error) { return p.id(q) }
+	return p.chain(func() (node, qual, error) { return p.id(q) }, id)
 }
 
 // unsupportedWords are libpcap keywords for primitives pktop does not

@@ -200,10 +200,7 @@ func (g *gen) ncode(s string, v uint32, q qual, n *idNode) *cond {
 		if v > 65535 {
 			g.fail(n.pos, n.end, "illegal port number %d > 65535", v)
 		}
-		if q.addr == "port" {
-			return or(g.port6(v, v, proto, q.dir, n), g.port(v, v, proto, q.dir, n))
-		}
-		return or(g.port6(v, v, proto, q.dir, n), g.port(v, v, proto, q.dir, n))
+		return g.ports(v, v, proto, q.dir, n)
 	case "gateway":
 		g.fail(n.pos, n.end, "'gateway' requires a name")
 	case "proto":
@@ -552,7 +549,7 @@ func (g *gen) scode(n *idNode) *cond {
 			g.fail(n.pos, n.end, "unknown port '%s'", name)
 		}
 		proto = g.restrictProto(q, proto, "port '"+name+"'", n)
-		return or(g.port6(port, port, proto, q.dir, n), g.port(port, port, proto, q.dir, n))
+		return g.ports(port, port, proto, q.dir, n)
 	case "portrange":
 		if q.proto != "" && q.proto != "udp" && q.proto != "tcp" && q.proto != "sctp" {
 			g.fail(q.pos, n.end, "illegal qualifier of 'portrange'")
@@ -568,7 +565,7 @@ func (g *gen) scode(n *idNode) *cond {
 		if p2 > 65535 {
 			g.fail(n.pos, n.end, "illegal port number %d > 65535", p2)
 		}
-		return or(g.port6(p1, p2, proto, q.dir, n), g.port(p1, p2, proto, q.dir, n))
+		return g.ports(p1, p2, proto, q.dir, n)
 	case "gateway":
 		g.fail(q.pos, n.end, "pktop's filter compiler does not support \"gateway\" (it needs /etc/ethers)")
 	case "proto":
@@ -638,23 +635,35 @@ func (g *gen) resolve(name string) ([]netip.Addr, error) {
 	return g.opt.Resolver(name)
 }
 
-// port is gen_port (IPv4) for a port or a range.
-func (g *gen) port(p1, p2 uint32, proto int, dir string, n *idNode) *cond {
-	b0 := g.linktype(etherIP, n.pos, n.end)
+// port is gen_port (IPv4) and gen_port6 (IPv6) for a port or a range.
+// For IPv4 the protocol must be in the IP header and the packet the first
+// fragment; for IPv6 the next header must be the protocol (no extension
+// headers, no fragment check), as libpcap's.
+func (g *gen) port(p1, p2 uint32, proto int, dir string, n *idNode, v6 bool) *cond {
+	etype, protoOff, rel := uint32(etherIP), uint32(9), orTranIPv4
+	if v6 {
+		etype, protoOff, rel = etherIPv6, 6, orTranIPv6
+	}
+	portop := func(proto uint32) *cond {
+		b0 := g.cmp(orLinkPl, protoOff, 1, proto, n.pos, n.end)
+		if !v6 {
+			b0 = and(b0, g.ipNotFrag(n.pos, n.end))
+		}
+		return and(b0, g.portDir(p1, p2, rel, dir, n))
+	}
 	var b1 *cond
 	switch proto {
 	case protoUDP, protoTCP, protoSCTP:
-		b1 = g.portop(p1, p2, uint32(proto), dir, n)
+		b1 = portop(uint32(proto))
 	default:
-		b1 = or(g.portop(p1, p2, protoTCP, dir, n), g.portop(p1, p2, protoUDP, dir, n))
-		b1 = or(g.portop(p1, p2, protoSCTP, dir, n), b1)
+		b1 = or(portop(protoSCTP), or(portop(protoTCP), portop(protoUDP)))
 	}
-	return and(b0, b1)
+	return and(g.linktype(etype, n.pos, n.end), b1)
 }
 
-func (g *gen) portop(p1, p2, proto uint32, dir string, n *idNode) *cond {
-	b0 := and(g.cmp(orLinkPl, 9, 1, proto, n.pos, n.end), g.ipNotFrag(n.pos, n.end))
-	return and(b0, g.portDir(p1, p2, orTranIPv4, dir, n))
+// ports is a port or range on IPv6, then on IPv4 (libpcap's order).
+func (g *gen) ports(p1, p2 uint32, proto int, dir string, n *idNode) *cond {
+	return or(g.port(p1, p2, proto, dir, n, true), g.port(p1, p2, proto, dir, n, false))
 }
 
 // ipNotFrag is gen_ipfrag: not a fragment other than the first.
@@ -685,22 +694,4 @@ func (g *gen) portAtom(p1, p2 uint32, rel offrel, off uint32, n *idNode) *cond {
 		p1, p2 = p2, p1
 	}
 	return and(g.cmpGE(rel, off, 2, p1, n.pos, n.end), not(g.cmpGT(rel, off, 2, p2, n.pos, n.end)))
-}
-
-// port6 is gen_port6: no fragment check, the next header only.
-func (g *gen) port6(p1, p2 uint32, proto int, dir string, n *idNode) *cond {
-	b0 := g.linktype(etherIPv6, n.pos, n.end)
-	var b1 *cond
-	switch proto {
-	case protoUDP, protoTCP, protoSCTP:
-		b1 = g.portop6(p1, p2, uint32(proto), dir, n)
-	default:
-		b1 = or(g.portop6(p1, p2, protoTCP, dir, n), g.portop6(p1, p2, protoUDP, dir, n))
-		b1 = or(g.portop6(p1, p2, protoSCTP, dir, n), b1)
-	}
-	return and(b0, b1)
-}
-
-func (g *gen) portop6(p1, p2, proto uint32, dir string, n *idNode) *cond {
-	return and(g.cmp(orLinkPl, 6, 1, proto, n.pos, n.end), g.portDir(p1, p2, orTranIPv6, dir, n))
 }
