@@ -604,11 +604,20 @@ func (gr *graph) layout(prologue []stmt, entry *block) ([]stmt, error) {
 				j.Jf = uint8(fpos - next)
 			}
 			out = append(out, j)
-			if tr.t {
-				out = append(out, stmt{Op: opJMP | jJA, K: uint32(tpos - (len(out) + 1))})
-			}
-			if tr.f {
-				out = append(out, stmt{Op: opJMP | jJA, K: uint32(fpos - (len(out) + 1))})
+			// A far exit goes through a ja, or, to a return, is that
+			// return itself.
+			for _, far := range []struct {
+				need bool
+				to   *block
+				pos  int
+			}{{tr.t, b.jt, tpos}, {tr.f, b.jf, fpos}} {
+				switch {
+				case !far.need:
+				case far.to.leaf:
+					out = append(out, stmt{Op: opRET | srcK, K: far.to.ret})
+				default:
+					out = append(out, stmt{Op: opJMP | jJA, K: uint32(far.pos - (len(out) + 1))})
+				}
 			}
 		}
 		return out, nil

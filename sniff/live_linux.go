@@ -32,11 +32,13 @@ import (
 //     counts once;
 //   - VLAN tags the kernel stripped are put back into the frame, so that
 //     the decoder, the filter and -w see the frame as it was on the wire;
-//   - the filter is compiled by tcpdump for the interface and attached to
-//     the socket, so rejected frames never reach pktop; where that cannot
-//     be done (any, links with no Ethernet header, tcpdump without the
-//     right to open the interface) it is compiled for the link type and
-//     run inside pktop, like a replay's;
+//   - the filter is compiled in process (package filter) in libpcap's
+//     live form for the interface's link type (VLAN tests read the
+//     kernel's metadata, since the kernel strips the tag) and attached to
+//     the socket, so rejected frames never reach pktop; on any, whose
+//     frames keep their own link headers, it is compiled for each link
+//     type and run inside pktop, like a replay's; SetFilter replaces it
+//     while the capture runs;
 //   - frames the kernel queued before the filter was attached are
 //     discarded, as libpcap drains its socket;
 //   - on any, each frame keeps its interface's own link header (Ethernet,
