@@ -136,10 +136,11 @@ func TestDifferential(t *testing.T) {
 	}
 	pkts := diffPackets(t, perType)
 	exprs := append(append([]string{}, diffExprs...), crossExprs()...)
-	var compared, programs, refusedBoth, libpcapSplit atomic.Int64
+	var compared, programs, refusedBoth, libpcapSplit, frameCount atomic.Int64
 	var mu sync.Mutex
 	unsupported := map[string]int{}
-	for _, v := range diffVariants(t) {
+	vs := diffVariants(t)
+	for _, v := range vs {
 		v := v
 		var frames []packet
 		for _, p := range pkts[v.lt] {
@@ -151,6 +152,7 @@ func TestDifferential(t *testing.T) {
 		if raceEnabled && len(frames) > 1500 {
 			frames = frames[:1500]
 		}
+		frameCount.Add(int64(len(frames)))
 		t.Run(v.name, func(t *testing.T) {
 			t.Parallel()
 			var buf []byte
@@ -238,8 +240,8 @@ func TestDifferential(t *testing.T) {
 			un = append(un, e)
 		}
 		sort.Strings(un)
-		t.Logf("%d expressions x link types compiled by both and compared on %d frame decisions (%d on frames cut short where libpcap's optimised and unoptimised programs disagree, matching one); %d refused by both; not supported here (libpcap compiles them): %q",
-			programs.Load(), compared.Load(), libpcapSplit.Load(), refusedBoth.Load(), un)
+		t.Logf("%d expressions, %d link-type variants, %d frames in all; %d expressions x link types compiled by both and compared on %d frame decisions (%d on frames cut short where libpcap's optimised and unoptimised programs disagree, matching one); %d refused by both; not supported here (libpcap compiles them): %q",
+			len(exprs), len(vs), frameCount.Load(), programs.Load(), compared.Load(), libpcapSplit.Load(), refusedBoth.Load(), un)
 	})
 }
 
