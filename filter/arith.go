@@ -108,6 +108,9 @@ func fold(op uint16, a, b uint32) uint32 {
 	panic("bad op")
 }
 
+// outOfPacket is an offset no frame reaches.
+const outOfPacket = 0x7fffffff
+
 var netProtos = map[string]bool{"ip": true, "arp": true, "rarp": true, "atalk": true, "decnet": true, "sca": true,
 	"lat": true, "moprc": true, "mopdl": true, "ip6": true}
 
@@ -119,24 +122,39 @@ func (g *gen) loadArith(a *loadArith, depth int) aval {
 	idx := g.arith(a.idx, depth)
 	sz := sizeCode(a.size)
 	out := aval{}
-	// indexed loads idx+off.c+k from base off, X holding what the
-	// register part of off adds.
-	// A constant index that would make the offset "negative" (the
-	// kernel reads negative offsets as ancillary data) is loaded into X
-	// as libpcap does.
-	if idx.isConst && (idx.v >= 0x10000000 || g.linkPl.c+g.nl+idx.v >= 0x10000000) {
-		idx = aval{stmts: []stmt{ins(opLD|mIMM, idx.v)}, guard: idx.guard}
+	// The offset of a load wraps at 32 bits in the kernel and in
+	// libpcap ("ip[-1]" is the byte before the IP header) but not in the
+	// x/net/bpf VM, whose [x + k] does not wrap: an offset with a part
+	// known only at run time is summed in A, where it wraps, and read as
+	// [x + 0].
+	dynamic := func(s []stmt, k uint32) []stmt {
+		if k != 0 {
+			s = append(s, ins(opALU|aADD|srcK, k))
+		}
+		return append(s, ins(opMISC|miscTAX, 0), ins(opLD|mIND|sz, 0))
 	}
+	// indexed loads idx+off.c+k from base off.
 	indexed := func(off offset, k uint32) []stmt {
-		if idx.isConst {
+		switch {
+		case idx.isConst && off.reg < 0:
+			// A constant offset that stays "negative" would read
+			// the kernel's ancillary data: it is out of the packet.
+			if off.c+k+idx.v >= 0x80000000 {
+				return []stmt{ins(opLD|mABS|sz, outOfPacket)}
+			}
 			return g.load(off, k+idx.v, a.size)
+		case idx.isConst && off.c+k+idx.v < 0x80000000:
+			return g.load(off, k+idx.v, a.size)
+		case idx.isConst:
+			g.use(off.reg)
+			return dynamic([]stmt{ins(opLD|mMEM, uint32(off.reg))}, off.c+k+idx.v)
 		}
 		s := append([]stmt(nil), idx.stmts...)
 		if off.reg >= 0 {
 			g.use(off.reg)
 			s = append(s, ins(opLDX|mMEM, uint32(off.reg)), ins(opALU|aADD|srcX, 0))
 		}
-		return append(s, ins(opMISC|miscTAX, 0), ins(opLD|mIND|sz, off.c+k))
+		return dynamic(s, off.c+k)
 	}
 	switch {
 	case a.proto == "link":
@@ -157,16 +175,18 @@ func (g *gen) loadArith(a *loadArith, depth int) aval {
 		out.guard = and(ip, and(idx.guard, b))
 		k := g.linkPl.c + g.nl
 		switch {
-		case idx.isConst:
+		case idx.isConst && k+idx.v < 0x80000000:
 			out.stmts = append(g.loadXIPHdrLen(), ins(opLD|mIND|sz, k+idx.v))
+		case idx.isConst:
+			out.stmts = dynamic(append(g.loadXIPHdrLen(), ins(opMISC|miscTXA, 0)), k+idx.v)
 		case g.linkPl.reg < 0:
 			out.stmts = append(append([]stmt(nil), idx.stmts...), g.loadXIPHdrLen()...)
-			out.stmts = append(out.stmts, ins(opALU|aADD|srcX, 0), ins(opMISC|miscTAX, 0), ins(opLD|mIND|sz, k))
+			out.stmts = dynamic(append(out.stmts, ins(opALU|aADD|srcX, 0)), k)
 		default:
 			t := g.temp(depth)
 			out.stmts = append(append([]stmt(nil), idx.stmts...), ins(opST, t))
 			out.stmts = append(out.stmts, g.loadXIPHdrLen()...)
-			out.stmts = append(out.stmts, ins(opLD|mMEM, t), ins(opALU|aADD|srcX, 0), ins(opMISC|miscTAX, 0), ins(opLD|mIND|sz, k))
+			out.stmts = dynamic(append(out.stmts, ins(opLD|mMEM, t), ins(opALU|aADD|srcX, 0)), k)
 		}
 	case a.proto == "radio":
 		g.fail(a.pos, a.end, "pktop's filter compiler does not support radio[] (radiotap and PPI headers)")
