@@ -54,6 +54,7 @@ const (
 const (
 	skfAdOff        = 0xfffff000
 	skfAdPktType    = 4
+	skfAdIfIndex    = 8
 	skfAdVlanTag    = 44
 	skfAdVlanTagPre = 48
 )

@@ -110,7 +110,8 @@ var diffExprs = []string{
 	"ether host nosuchmachine", "ether net 10.0.0.0/8", "ether proto \\ip and ether broadcast",
 
 	// direction
-	"inbound", "outbound", "inbound and tcp", "not outbound", "outbound or udp",
+	"inbound", "outbound", "inbound and tcp", "not outbound", "outbound or udp", "ifindex 1", "ifindex 0 and tcp",
+	"not ifindex 2",
 
 	// precedence, inheritance, and odd ones
 	"port 53 and not host 10.0.0.1 or udp", "tcp and (port 80 or port 443)", "host 1.2.3.4 and not port 22",
@@ -134,7 +135,7 @@ var diffExprs = []string{
 
 	// what pktop refuses (libpcap compiles some of them): each must get
 	// an error saying it is not supported
-	"geneve", "geneve 5", "ip protochain 6", "protochain \\tcp", "gateway localhost", "ifindex 1", "llc",
+	"geneve", "geneve 5", "ip protochain 6", "protochain \\tcp", "gateway localhost", "llc",
 	"stp", "ipx", "netbeui", "iso", "atalk", "aarp", "decnet host 1.2", "net loopback", "ether host localhost",
 	"ip6 protochain 6", "radio[0] = 0", "iso proto 1", "wlan addr1 00:11:22:33:44:55", "type data",
 	"lane", "vpi 1", "fisu", "on eth0", "batadv", "clnp", "esis", "isis", "l1", "ether proto \\iso",

@@ -25,6 +25,7 @@ var liveExprs = []string{
 	"ip", "ip6", "arp", "tcp port 80", "host 10.0.0.1", "net 10.0.0.0/8", "udp portrange 1000-2000",
 	"ether broadcast", "ip broadcast", "ip multicast", "mpls and ip", "pppoes and ip", "less 100",
 	"greater 1000", "len > 100", "icmp6", "not (port 22 or port 443)", "tcp[tcpflags] & tcp-syn != 0",
+	"ifindex 1", "ifindex 2 or vlan", "not ifindex 1 and tcp",
 }
 
 // TestLiveForm compares the programs for a live socket with libpcap's
@@ -49,7 +50,7 @@ func TestLiveForm(t *testing.T) {
 	}
 	var lf []liveFrame
 	for _, p := range frames {
-		d, s := p.data, side{wire: p.wire, pktType: uint16([]int{0, 4, 1, 2, 3}[r.Intn(5)])}
+		d, s := p.data, side{wire: p.wire, pktType: uint16([]int{0, 4, 1, 2, 3}[r.Intn(5)]), ifIndex: uint32(r.Intn(3))}
 		if len(d) >= 18 {
 			tpid := binary.BigEndian.Uint16(d[12:])
 			if (tpid == 0x8100 || tpid == 0x88a8) && r.Intn(4) != 0 {

@@ -111,16 +111,18 @@ type side struct {
 	vlanP   bool
 	vlanTCI uint16
 	pktType uint16
+	ifIndex uint32
 }
 
 // sideLen is the size of the header runnable() puts before the frame.
-const sideLen = 16
+const sideLen = 20
 
 // runnable rewrites a program for the x/net/bpf VM, which knows neither
 // the wire length (its "len" is the captured length) nor Linux's
-// ancillary loads: they become loads from a 16-byte header put in front
-// of the frame (wire length, VLAN-present, VLAN TCI, packet type), and
-// every other packet load moves by 16.
+// ancillary loads: they become loads from a 20-byte header put in front
+// of the frame (wire length, VLAN-present, VLAN TCI, packet type,
+// interface index), and
+// every other packet load moves by 20.
 func runnable(prog []bpf.RawInstruction) (*bpf.VM, error) {
 	ins := make([]bpf.Instruction, len(prog))
 	for i, r := range prog {
@@ -137,6 +139,8 @@ func runnable(prog []bpf.RawInstruction) (*bpf.VM, error) {
 				r = bpf.RawInstruction{Op: opLD | mABS | szW, K: 8}
 			case skfAdPktType:
 				r = bpf.RawInstruction{Op: opLD | mABS | szW, K: 12}
+			case skfAdIfIndex:
+				r = bpf.RawInstruction{Op: opLD | mABS | szW, K: 16}
 			default:
 				// Outside a socket a "negative" offset is
 				// out of the packet.
@@ -160,6 +164,7 @@ func frameWithSide(buf []byte, data []byte, s side) []byte {
 	}
 	binary.BigEndian.PutUint32(h[8:], uint32(s.vlanTCI))
 	binary.BigEndian.PutUint32(h[12:], uint32(s.pktType))
+	binary.BigEndian.PutUint32(h[16:], s.ifIndex)
 	buf = append(buf, h[:]...)
 	return append(buf, data...)
 }

@@ -35,6 +35,16 @@ func (g *gen) other(n *otherNode) *cond {
 		return g.pppoes(n)
 	case "pppoed":
 		return g.linktype(etherPPPoED, n.pos, n.end)
+	case "ifindex":
+		// The interface index of a Linux cooked v2 header, or, live,
+		// the kernel's.
+		switch {
+		case g.orig == LinkSLL2:
+			return g.cmp(orLinkHdr, 4, 4, n.num, n.pos, n.end)
+		case g.opt.Live:
+			return atom([]stmt{ins(opLD|szW|mABS, skfAdOff+skfAdIfIndex)}, jJEQ, n.num)
+		}
+		g.fail(n.pos, n.end, "ifindex not supported on %s when reading savefiles", linkName(g.orig))
 	case "geneve":
 		g.fail(n.pos, n.end, "pktop's filter compiler does not support \"geneve\"")
 	}

@@ -391,7 +391,6 @@ func (p *parser) pid(q qual) (node, error) {
 // unsupportedWords are libpcap keywords for primitives pktop does not
 // compile, with what they are.
 var unsupportedWords = map[string]string{
-	"ifindex": "\"ifindex\" (interface index of a DLT_LINUX_SLL2 or pflog capture)",
 	"geneve":  "\"geneve\"", "batadv": "\"batadv\"", "pppoed": "", "llc": "\"llc\" (802.2 LLC frames)",
 	"lane": "ATM primitives", "metac": "ATM primitives", "bcc": "ATM primitives", "oam": "ATM primitives",
 	"oamf4": "ATM primitives", "oamf4ec": "ATM primitives", "oamf4sc": "ATM primitives", "sc": "ATM primitives",
@@ -414,7 +413,7 @@ func (p *parser) other(q qual) (node, qual, error) {
 	t := p.peek()
 	n := &otherNode{what: t.text, pos: t.pos, end: t.end}
 	switch t.text {
-	case "less", "greater":
+	case "less", "greater", "ifindex":
 		p.next()
 		v := p.peek()
 		if v.kind != tNum {

@@ -99,7 +99,7 @@ func TestErrors(t *testing.T) {
 		{"host nosuch.example", 1, 6, "unknown host 'nosuch.example'", "     ^^^^^^^^^^^^^^"},
 		{"portrange foo-bar", 1, 11, "unknown port in range 'foo-bar'", "          ^^^^^^^"},
 		{"ip proto \\nosuch", 1, 10, "unknown ip proto 'nosuch'", "         ^^^^^^^"},
-		{"tcp and ifindex 3", 1, 9, "does not support \"ifindex\"", "        ^^^^^^^"},
+		{"tcp and ifindex 3", 1, 9, "ifindex not supported on Ethernet when reading savefiles", "        ^^^^^^^^^"},
 		{"08 = 1", 1, 1, "number 08 contains non-octal digit", "^^"},
 		{"tcp \x1b[31m", 1, 5, "unexpected character", "    ^^^^"},
 	}
