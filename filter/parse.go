@@ -391,7 +391,7 @@ func (p *parser) pid(q qual) (node, error) {
 // unsupportedWords are libpcap keywords for primitives pktop does not
 // compile, with what they are.
 var unsupportedWords = map[string]string{
-	"geneve":  "\"geneve\"", "batadv": "\"batadv\"", "pppoed": "", "llc": "\"llc\" (802.2 LLC frames)",
+	"geneve": "\"geneve\"", "batadv": "\"batadv\"", "pppoed": "", "llc": "\"llc\" (802.2 LLC frames)",
 	"lane": "ATM primitives", "metac": "ATM primitives", "bcc": "ATM primitives", "oam": "ATM primitives",
 	"oamf4": "ATM primitives", "oamf4ec": "ATM primitives", "oamf4sc": "ATM primitives", "sc": "ATM primitives",
 	"ilmic": "ATM primitives", "vpi": "ATM primitives", "vci": "ATM primitives", "connectmsg": "ATM primitives",
