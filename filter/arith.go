@@ -63,7 +63,13 @@ func (g *gen) binArith(a *binArith, depth int) aval {
 		}
 	}
 	if l.isConst && r.isConst {
-		return aval{isConst: true, v: fold(op, l.v, r.v)}
+		return aval{isConst: true, v: fold(op, l.v, r.v), guard: l.guard}
+	}
+	if r.isConst && r.v == 0 && (op == aMUL || op == aAND) && !g.readsLasting(l.stmts) {
+		// libpcap's optimiser folds x*0 and x&0 to 0, and drops the
+		// loads of x with them (its protocol checks stay); not loads
+		// relative to a register (802.11's variable offsets).
+		return aval{isConst: true, v: 0, guard: l.guard}
 	}
 	// libpcap's gen_arth keeps the protocol checks of the left operand
 	// only: in "ip[2:2] - tcp[12]" nothing checks for TCP. So does
@@ -80,6 +86,17 @@ func (g *gen) binArith(a *binArith, depth int) aval {
 		out.stmts = append(out.stmts, ins(opMISC|miscTAX, 0), ins(opLD|mMEM, t), ins(opALU|op|srcX, 0))
 	}
 	return out
+}
+
+// readsLasting reports whether the statements read a register that
+// holds a variable offset.
+func (g *gen) readsLasting(s []stmt) bool {
+	for _, x := range s {
+		if (x.Op&0x07 == opLD || x.Op&0x07 == opLDX) && x.Op&0xe0 == mMEM && int(x.K) < g.regs {
+			return true
+		}
+	}
+	return false
 }
 
 func fold(op uint16, a, b uint32) uint32 {

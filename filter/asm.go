@@ -116,6 +116,16 @@ func (gr *graph) isPure(s []stmt) bool {
 	return true
 }
 
+// readsLasting reports whether the statements read a lasting register.
+func (gr *graph) readsLasting(s []stmt) bool {
+	for _, x := range s {
+		if (x.Op&0x07 == opLD || x.Op&0x07 == opLDX) && x.Op&0xe0 == mMEM && gr.lasting[x.K] {
+			return true
+		}
+	}
+	return false
+}
+
 // compile lays out c with its true and false exits.
 func (gr *graph) compile(c *cond, t, f *block) *block {
 	switch c.kind {
@@ -398,7 +408,8 @@ func (gr *graph) reachable(entry *block) []*block {
 	return out
 }
 
-// simplify merges blocks that became equal. It returns the new entry.
+// simplify drops tests whose exits meet and merges blocks that became
+// equal. It returns the new entry.
 func (gr *graph) simplify(entry *block) *block {
 	canon := map[*block]*block{}
 	seen := map[string]*block{}
@@ -409,9 +420,16 @@ func (gr *graph) simplify(entry *block) *block {
 			canon[b] = b
 			continue
 		}
-		// A test whose exits meet is kept all the same: its loads
-		// reject a frame too short for them, as libpcap's do.
+		// A test whose exits meet is dropped, loads and all, as
+		// libpcap's optimiser does; except when its loads are relative
+		// to a register (802.11's variable offsets), which libpcap's
+		// keeps, and with them their rejection of a frame too short for
+		// them.
 		jt, jf := canon[b.jt], canon[b.jf]
+		if jt == jf && b.pure && !gr.readsLasting(b.stmts) {
+			canon[b] = jt
+			continue
+		}
 		b.jt, b.jf = jt, jf
 		full := fmt.Sprintf("%s|%x,%x|%d,%d", b.key, b.jop, b.k, jt.id, jf.id)
 		if o, ok := seen[full]; ok {
