@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"container/heap"
 	"fmt"
 	"sort"
 	"strings"
@@ -385,61 +386,181 @@ func decideAll(facts []fact, t *block) (bool, bool) {
 	return false, false
 }
 
-// reachable lists the blocks reachable from entry, in layout order: by
-// decreasing creation order, which puts every block before its
-// successors.
+// reachable lists the blocks reachable from entry, in layout order: each
+// block before its successors, and otherwise by decreasing creation
+// order (successors are created first, so this is the order of the
+// source, as far as the graph allows).
 func (gr *graph) reachable(entry *block) []*block {
 	seen := map[*block]bool{}
-	var out []*block
+	indeg := map[*block]int{}
 	var visit func(b *block)
 	visit = func(b *block) {
 		if seen[b] {
 			return
 		}
 		seen[b] = true
-		out = append(out, b)
 		if !b.leaf {
+			indeg[b.jt]++
+			if b.jf != b.jt {
+				indeg[b.jf]++
+			}
 			visit(b.jt)
 			visit(b.jf)
 		}
 	}
 	visit(entry)
-	sort.Slice(out, func(i, j int) bool { return out[i].id > out[j].id })
+	ready := &blockHeap{entry}
+	out := make([]*block, 0, len(seen))
+	for ready.Len() > 0 {
+		b := heap.Pop(ready).(*block)
+		out = append(out, b)
+		if b.leaf {
+			continue
+		}
+		succ := []*block{b.jt}
+		if b.jf != b.jt {
+			succ = append(succ, b.jf)
+		}
+		for _, s := range succ {
+			if indeg[s]--; indeg[s] == 0 {
+				heap.Push(ready, s)
+			}
+		}
+	}
 	return out
 }
 
-// simplify drops tests whose exits meet and merges blocks that became
-// equal. It returns the new entry.
-func (gr *graph) simplify(entry *block) *block {
-	canon := map[*block]*block{}
-	seen := map[string]*block{}
-	blocks := gr.reachable(entry)
-	for i := len(blocks) - 1; i >= 0; i-- { // successors first
-		b := blocks[i]
-		if b.leaf {
-			canon[b] = b
-			continue
+// blockHeap pops the block created last.
+type blockHeap []*block
+
+func (h blockHeap) Len() int           { return len(h) }
+func (h blockHeap) Less(i, j int) bool { return h[i].id > h[j].id }
+func (h blockHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *blockHeap) Push(x any)        { *h = append(*h, x.(*block)) }
+func (h *blockHeap) Pop() any {
+	old := *h
+	b := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return b
+}
+
+// pullup regroups chains of tests that all jump to the same place on
+// one outcome (an "or" chain: every true exit the same; an "and" chain:
+// every false exit the same), so that the tests of one value come
+// together, in the order each value first appears: libpcap's optimiser
+// does the same (or_pullup, and_pullup), and the value is then loaded
+// once. The tests of a chain read the packet only, so their order does
+// not change the result, except on a frame too short for one of the
+// loads, where it now follows libpcap's optimised program.
+func (gr *graph) pullup(entry *block) bool {
+	changed := false
+	for iter := 0; iter < 64; iter++ {
+		blocks := gr.reachable(entry)
+		preds := predecessors(blocks)
+		moved := false
+		for _, b := range blocks {
+			if b.leaf || !b.pure {
+				continue
+			}
+			for _, or := range []bool{true, false} {
+				if gr.regroup(b, or, preds) {
+					moved = true
+				}
+			}
+			if moved {
+				break
+			}
 		}
-		// A test whose exits meet is dropped, loads and all, as
-		// libpcap's optimiser does; except when its loads are relative
-		// to a register (802.11's variable offsets), which libpcap's
-		// keeps, and with them their rejection of a frame too short for
-		// them.
-		jt, jf := canon[b.jt], canon[b.jf]
-		if jt == jf && b.pure && !gr.readsLasting(b.stmts) {
-			canon[b] = jt
-			continue
+		if !moved {
+			break
 		}
-		b.jt, b.jf = jt, jf
-		full := fmt.Sprintf("%s|%x,%x|%d,%d", b.key, b.jop, b.k, jt.id, jf.id)
-		if o, ok := seen[full]; ok {
-			canon[b] = o
-			continue
-		}
-		seen[full] = b
-		canon[b] = b
+		changed = true
 	}
-	return canon[entry]
+	return changed
+}
+
+// regroup regroups the chain that starts at b. It reports whether it
+// changed anything.
+func (gr *graph) regroup(b *block, or bool, preds map[*block][]*block) bool {
+	same := func(n *block) *block { // the exit every link shares
+		if or {
+			return n.jt
+		}
+		return n.jf
+	}
+	next := func(n *block) *block {
+		if or {
+			return n.jf
+		}
+		return n.jt
+	}
+	chain := []*block{b}
+	shared := -1 // the first link jumped to from elsewhere too
+	for n := next(b); !n.leaf && n.pure && same(n) == same(b) && n.jt != n.jf && len(chain) < 64; n = next(n) {
+		if shared < 0 && len(preds[n]) > 1 {
+			shared = len(chain)
+		}
+		chain = append(chain, n)
+	}
+	if len(chain) < 3 {
+		return false
+	}
+	var order []string
+	groups := map[string][]*block{}
+	for _, n := range chain {
+		k := n.key
+		if gr.readsLasting(n.stmts) {
+			// libpcap's optimiser does not see two loads relative
+			// to a register as one value: they stay where they are.
+			k = fmt.Sprintf("%p", n)
+		}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], n)
+	}
+	var out []*block
+	for _, k := range order {
+		out = append(out, groups[k]...)
+	}
+	moved := false
+	for i := range out {
+		if out[i] != chain[i] {
+			moved = true
+		}
+	}
+	if !moved {
+		return false
+	}
+	exit := next(chain[len(chain)-1])
+	if shared > 0 {
+		// The links from the first shared one on are jumped to from
+		// elsewhere: the chain gets its own copies of them.
+		copies := map[*block]*block{}
+		for _, n := range chain[shared:] {
+			c := *n
+			c.id = len(gr.blocks)
+			gr.blocks = append(gr.blocks, &c)
+			copies[n] = &c
+		}
+		for i, n := range out {
+			if c, ok := copies[n]; ok {
+				out[i] = c
+			}
+		}
+	}
+	for i, n := range out {
+		to := exit
+		if i+1 < len(out) {
+			to = out[i+1]
+		}
+		if or {
+			n.jf = to
+		} else {
+			n.jt = to
+		}
+	}
+	return true
 }
 
 // predecessors maps each block to the blocks that jump to it.
@@ -644,3 +765,36 @@ func (gr *graph) layout(prologue []stmt, entry *block) ([]stmt, error) {
 
 // maxInsns is the kernel's limit (BPF_MAXINSNS).
 const maxInsns = 4096
+// simplify drops tests whose exits meet and merges blocks that became
+// equal. It returns the new entry.
+func (gr *graph) simplify(entry *block) *block {
+	canon := map[*block]*block{}
+	seen := map[string]*block{}
+	blocks := gr.reachable(entry)
+	for i := len(blocks) - 1; i >= 0; i-- { // successors first
+		b := blocks[i]
+		if b.leaf {
+			canon[b] = b
+			continue
+		}
+		// A test whose exits meet is dropped, loads and all, as
+		// libpcap's optimiser does; except when its loads are relative
+		// to a register (802.11's variable offsets), which libpcap's
+		// keeps, and with them their rejection of a frame too short for
+		// them.
+		jt, jf := canon[b.jt], canon[b.jf]
+		if jt == jf && b.pure && !gr.readsLasting(b.stmts) {
+			canon[b] = jt
+			continue
+		}
+		b.jt, b.jf = jt, jf
+		full := fmt.Sprintf("%s|%x,%x|%d,%d", b.key, b.jop, b.k, jt.id, jf.id)
+		if o, ok := seen[full]; ok {
+			canon[b] = o
+			continue
+		}
+		seen[full] = b
+		canon[b] = b
+	}
+	return canon[entry]
+}

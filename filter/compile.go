@@ -110,6 +110,10 @@ func CompileRaw(expr string, opt Options) (prog []bpf.RawInstruction, err error)
 	entry := gr.compile(c, gr.accept, gr.reject)
 	gr.thread(entry)
 	entry = gr.simplify(entry)
+	if gr.pullup(entry) {
+		gr.thread(entry)
+		entry = gr.simplify(entry)
+	}
 	if g.is80211() {
 		entry = g.prologue80211(gr, entry)
 	}
