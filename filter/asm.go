@@ -765,6 +765,7 @@ func (gr *graph) layout(prologue []stmt, entry *block) ([]stmt, error) {
 
 // maxInsns is the kernel's limit (BPF_MAXINSNS).
 const maxInsns = 4096
+
 // simplify drops tests whose exits meet and merges blocks that became
 // equal. It returns the new entry.
 func (gr *graph) simplify(entry *block) *block {
