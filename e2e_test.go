@@ -245,3 +245,25 @@ func TestE2EStdinTerminal(t *testing.T) {
 	s.send("C-c")
 	s.restored(130)
 }
+
+// TestE2ECaptureFilter: f changes the capture filter of a running replay
+// from the screen, compiled in pktop (no tcpdump needed); the frames it
+// rejects from then on are counted as filtered.
+func TestE2ECaptureFilter(t *testing.T) {
+	bin := buildPktop(t)
+	s := newTmux(t, 120, 30, "PATH=/nonexistent "+bin+" --demo --speed 2")
+	s.wait("running x2")
+	s.send("f")
+	s.wait("capture filter (tcpdump expression")
+	s.send("-l", "udp port 53")
+	s.send("Enter")
+	s.wait("capture filter applied")
+	s.wait("filter udp port 53")
+	s.wait("filtered ")
+	s.send("f")
+	s.send("-l", " and (")
+	s.send("Enter")
+	s.wait("filter not changed:")
+	s.send("q")
+	s.restored(0)
+}

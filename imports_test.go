@@ -10,7 +10,8 @@ import (
 // doc.go): sniff alone imports gopacket; model imports neither gopacket
 // nor the screen libraries; ui never imports sniff nor gopacket; sniff
 // never imports the screen libraries; export imports neither sniff nor
-// ui (nor gopacket or the screen libraries).
+// ui (nor gopacket or the screen libraries); filter imports nothing but
+// the standard library and x/net/bpf.
 func TestImportBoundaries(t *testing.T) {
 	forbidden := map[string][]string{
 		"./model": {"github.com/gopacket/", "github.com/rivo/tview", "github.com/gdamore/tcell", "github.com/guptarohit/asciigraph", "github.com/pktop/pktop/sniff", "github.com/pktop/pktop/ui"},
@@ -18,6 +19,17 @@ func TestImportBoundaries(t *testing.T) {
 		"./sniff": {"github.com/rivo/tview", "github.com/gdamore/tcell", "github.com/guptarohit/asciigraph", "github.com/pktop/pktop/ui"},
 		// export reads the model's deltas: never the sniffer, never the screen.
 		"./export": {"github.com/gopacket/", "github.com/rivo/tview", "github.com/gdamore/tcell", "github.com/guptarohit/asciigraph", "github.com/pktop/pktop/sniff", "github.com/pktop/pktop/ui"},
+	}
+	// filter (the pcap-filter compiler) imports nothing of pktop: the
+	// standard library and golang.org/x/net/bpf only.
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./filter").Output()
+	if err != nil {
+		t.Fatalf("go list -deps ./filter: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if dep != "github.com/pktop/pktop/filter" && dep != "golang.org/x/net/bpf" {
+			t.Errorf("./filter depends on %s", dep)
+		}
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
@@ -36,7 +48,7 @@ func TestImportBoundaries(t *testing.T) {
 		}
 	}
 	// main.go wires the packages but leaves gopacket to sniff.
-	out, err := exec.Command("go", "list", "-f", "{{join .Imports \"\\n\"}}", ".").Output()
+	out, err = exec.Command("go", "list", "-f", "{{join .Imports \"\\n\"}}", ".").Output()
 	if err != nil {
 		t.Fatal(err)
 	}

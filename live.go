@@ -146,10 +146,11 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		return liveReport(capCtx, lc, o, cfg, stdout, stderr)
 	}
 	src := source{
-		Title:   lc.Name(),
-		Filter:  o.filter,
-		Live:    true,
-		Writing: o.write,
+		Title:     lc.Name(),
+		Filter:    o.filter,
+		Live:      true,
+		Writing:   o.write,
+		SetFilter: lc.SetFilter,
 		Feed: func(ctx context.Context, out chan<- *model.Batch) error {
 			if o.duration <= 0 {
 				return lc.Feed(ctx, out)

@@ -22,6 +22,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -52,8 +53,8 @@ Examples:
   pktop -r capture.pcap.gz --report json > counts.json
   sudo pktop -i eth0 --no-screen --listen :9474 --ipfix collector:4739
 
-A filter is a tcpdump expression, as trailing words or with -f; it is
-compiled by tcpdump (which must be installed) and run inside pktop.
+A filter is a tcpdump (pcap-filter) expression, as trailing words or with
+-f; pktop compiles it itself, nothing needs to be installed.
 
 Options:
 `
@@ -226,6 +227,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		// screen can pause it and change its speed.
 		ropt.Player = sniff.NewPlayer(o.speed)
 	}
+	var filterChanged atomic.Bool
 	title := f.Name()
 	if o.read == "-" {
 		title = "stdin"
@@ -247,7 +249,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 			open = sniff.OpenDemo
 		}
 		expr := o.filter
-		src.Rescan = sniff.Rescanner(open, func(f *sniff.File) (*sniff.Filter, error) { return sniff.NewFileFilter(expr, f) }, !o.noNames)
+		src.Rescan = sniff.Rescanner(open, func(f *sniff.File) (*sniff.Filter, error) {
+			if filterChanged.Load() {
+				// The packets read so far went through other filters:
+				// reading again cannot give them back.
+				return nil, errors.New("the capture filter changed during the replay")
+			}
+			return sniff.NewFileFilter(expr, f)
+		}, !o.noNames)
+	}
+	src.SetFilter = func(expr string) error {
+		if err := filter.Set(expr); err != nil {
+			return err
+		}
+		filterChanged.Store(true)
+		return nil
 	}
 	if o.exp.headless {
 		return headless(ctx, src, cfg, o, stdout, stderr)
@@ -271,6 +287,8 @@ type source struct {
 	// Rescan reads the capture again for a focus (nil when it cannot be
 	// read again: live capture, standard input).
 	Rescan model.Rescan
+	// SetFilter changes the capture filter from now on (the f key).
+	SetFilter func(expr string) error
 	// Feed runs the sniffer: it sends batches to out until its input
 	// ends (nil), fails (an error; what was sent before still counts) or
 	// ctx is done. It does not close out.

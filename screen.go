@@ -54,11 +54,12 @@ func screen(ctx context.Context, src source, cfg model.Config, o *options, stder
 		})
 	}
 	u := ui.New(ui.Config{
-		Source:   ui.Source{Title: src.Title, Filter: src.Filter, Live: src.Live, Stream: src.Stream, Writing: src.Writing},
-		Model:    m,
-		Player:   player,
-		Refresh:  o.refresh,
-		Shutdown: shutdown,
+		Source:    ui.Source{Title: src.Title, Filter: src.Filter, Live: src.Live, Stream: src.Stream, Writing: src.Writing},
+		Model:     m,
+		SetFilter: src.SetFilter,
+		Player:    player,
+		Refresh:   o.refresh,
+		Shutdown:  shutdown,
 		// The screen could not stop (its terminal is restored by now):
 		// stop the feed as a normal quit would, so that a -w file is
 		// complete, and exit.

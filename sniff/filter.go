@@ -1,56 +1,61 @@
 package sniff
 
 import (
-	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gopacket/gopacket/layers"
 	"golang.org/x/net/bpf"
+
+	"github.com/pktop/pktop/filter"
 )
 
-// Filter is a tcpdump filter expression compiled to classic BPF and run in
-// the pure-Go x/net/bpf virtual machine. The default build has no libpcap,
-// so the expression is compiled by the tcpdump program ("tcpdump -y DLT
-// -ddd EXPR", which needs no privileges and no interface): tcpdump's own
-// compiler, not an imitation of it (see the capture-stack notes for why
-// pure-Go compilers are not fit for filters typed by users).
+// Filter is a capture filter: a tcpdump (pcap-filter) expression compiled
+// in process by package filter to classic BPF and run in the pure-Go
+// x/net/bpf virtual machine. Nothing needs to be installed.
 //
 // A capture may mix link types (pcapng); the expression is compiled for
-// each one as it is first seen.
+// each one as it is first seen. Set changes the expression while frames
+// flow: Match is called by one goroutine at a time (the reader), Set and
+// String by any.
 type Filter struct {
-	expr string
-	// file, when set, is a capture tcpdump can read itself: frames of its
-	// link type fileLT are filtered by the program tcpdump compiles for
-	// that very file ("tcpdump -r FILE -ddd"), which knows what "-y"
-	// cannot: the byte order of a BSD loopback header, for one.
-	file   string
-	fileLT layers.LinkType
-	mu     sync.Mutex
-	vms    map[layers.LinkType]*prog
-	errs   map[layers.LinkType]error
+	// order is the byte order of the capture file, for link headers with
+	// host-order fields (BSD loopback).
+	order binary.ByteOrder
+	// lt is the link type the filter was first compiled for: Set checks
+	// a new expression against it.
+	lt  layers.LinkType
+	cur atomic.Pointer[filterSet]
 
-	// The program of the last link type matched, and a buffer for
-	// programs that read the frame length: Match is called by one
-	// goroutine at a time.
+	// Match's own: the program of the last link type matched, and a
+	// buffer for programs that read the wire length.
+	seen     *filterSet
 	lastLT   layers.LinkType
 	last     *prog
 	lenFrame []byte
 }
 
+// filterSet is one expression and its programs by link type.
+type filterSet struct {
+	expr  string
+	mu    sync.Mutex
+	progs map[layers.LinkType]*prog
+	errs  map[layers.LinkType]error
+}
+
 // prog is a compiled filter. A program that reads the frame's length
-// (tcpdump's "len", "greater", "less") must see the length on the wire,
-// not what was captured, and the x/net/bpf VM knows only the latter: such
-// a program is rewritten to read the length from 4 bytes put in front of
+// ("len", "greater", "less") must see the length on the wire, not what
+// was captured, and the x/net/bpf VM knows only the latter: such a
+// program is rewritten to read the length from 4 bytes put in front of
 // the frame, all its packet loads moved by 4.
 type prog struct {
 	vm      *bpf.VM
 	usesLen bool
+	all     bool // no expression: every frame
 }
 
 func newProg(ins []bpf.Instruction) (*prog, error) {
@@ -87,43 +92,72 @@ func newProg(ins []bpf.Instruction) (*prog, error) {
 	return p, nil
 }
 
-// ErrNoCompiler says that no filter compiler is available.
-var ErrNoCompiler = errors.New("filters need tcpdump to compile them: install it (apt-get install tcpdump)")
+// FilterError is a filter expression that does not compile: its message
+// is one line naming the column; Error adds the expression with a caret
+// under the part at fault.
+type FilterError struct {
+	Err *filter.Error
+}
 
-// NewFilter checks expr by compiling it for the given link type. An
-// empty expression gives a nil Filter, which matches everything.
-func NewFilter(expr string, lt layers.LinkType) (*Filter, error) {
-	expr = strings.TrimSpace(expr)
-	if expr == "" {
-		return nil, nil
+func (e *FilterError) Error() string {
+	return e.Err.Error() + "\n" + indent(e.Err.Caret())
+}
+
+func (e *FilterError) Unwrap() error { return e.Err }
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}
+
+// compileOptions are the compiler's options for frames of link type lt.
+func compileOptions(lt layers.LinkType, order binary.ByteOrder) filter.Options {
+	return filter.Options{LinkType: int(lt), ByteOrder: order, Resolver: filter.DefaultResolver}
+}
+
+// compileErr turns the compiler's error into pktop's.
+func compileErr(err error) error {
+	var fe *filter.Error
+	if errors.As(err, &fe) {
+		return &FilterError{fe}
 	}
-	f := &Filter{expr: expr, vms: map[layers.LinkType]*prog{}, errs: map[layers.LinkType]error{}}
-	if _, err := f.vm(lt); err != nil {
+	return err
+}
+
+// NewFilter checks expr by compiling it for the given link type. An empty
+// expression matches everything.
+func NewFilter(expr string, lt layers.LinkType) (*Filter, error) {
+	return newFilter(expr, lt, binary.LittleEndian)
+}
+
+// NewFileFilter is NewFilter for the frames of a capture file, in its
+// byte order.
+func NewFileFilter(expr string, f *File) (*Filter, error) {
+	order := f.order
+	if order == nil {
+		order = binary.LittleEndian
+	}
+	return newFilter(expr, f.LinkType(), order)
+}
+
+func newFilter(expr string, lt layers.LinkType, order binary.ByteOrder) (*Filter, error) {
+	f := &Filter{order: order, lt: lt}
+	if err := f.Set(expr); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
-// NewFileFilter is NewFilter for the frames of a capture file: where
-// tcpdump can read the file itself (not standard input, not gzip), the
-// program is compiled for that file.
-func NewFileFilter(expr string, f *File) (*Filter, error) {
-	expr = strings.TrimSpace(expr)
-	if expr == "" {
-		return nil, nil
+// Set replaces the expression: it is compiled for the link type the
+// filter was made for, and frames matched after Set returns see the new
+// one. A bad expression gets its error and leaves the filter as it was.
+// Set is safe to call from any goroutine.
+func (f *Filter) Set(expr string) error {
+	s := &filterSet{expr: strings.TrimSpace(expr), progs: map[layers.LinkType]*prog{}, errs: map[layers.LinkType]error{}}
+	if _, err := s.prog(f.lt, f.order); err != nil {
+		return err
 	}
-	flt := &Filter{expr: expr, vms: map[layers.LinkType]*prog{}, errs: map[layers.LinkType]error{}}
-	if f.path != "" && !f.gz {
-		// tcpdump must read the file itself: not a pipe, whose bytes
-		// it would take from pktop.
-		if st, err := os.Stat(f.path); err == nil && st.Mode().IsRegular() {
-			flt.file, flt.fileLT = f.path, f.LinkType()
-		}
-	}
-	if _, err := flt.vm(f.LinkType()); err != nil {
-		return nil, err
-	}
-	return flt, nil
+	f.cur.Store(s)
+	return nil
 }
 
 // String returns the expression.
@@ -131,7 +165,10 @@ func (f *Filter) String() string {
 	if f == nil {
 		return ""
 	}
-	return f.expr
+	if s := f.cur.Load(); s != nil {
+		return s.expr
+	}
+	return ""
 }
 
 // Match reports whether the frame passes the filter. A frame of a link
@@ -140,13 +177,17 @@ func (f *Filter) Match(data []byte, wire int, lt layers.LinkType) bool {
 	if f == nil {
 		return true
 	}
+	s := f.cur.Load()
 	p := f.last
-	if p == nil || lt != f.lastLT {
+	if s != f.seen || lt != f.lastLT || p == nil {
 		var err error
-		if p, err = f.vm(lt); err != nil {
+		if p, err = s.prog(lt, f.order); err != nil {
 			return false
 		}
-		f.last, f.lastLT = p, lt
+		f.seen, f.last, f.lastLT = s, p, lt
+	}
+	if p.all {
+		return true
 	}
 	if p.usesLen {
 		f.lenFrame = append(f.lenFrame[:0], byte(wire>>24), byte(wire>>16), byte(wire>>8), byte(wire))
@@ -157,98 +198,35 @@ func (f *Filter) Match(data []byte, wire int, lt layers.LinkType) bool {
 	return err == nil && n > 0
 }
 
-func (f *Filter) vm(lt layers.LinkType) (*prog, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if vm, ok := f.vms[lt]; ok {
-		return vm, nil
+// prog returns the program for link type lt, compiling it the first time.
+func (s *filterSet) prog(lt layers.LinkType, order binary.ByteOrder) (*prog, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.progs[lt]; ok {
+		return p, nil
 	}
-	if err, ok := f.errs[lt]; ok {
+	if err, ok := s.errs[lt]; ok {
 		return nil, err
-	}
-	var ins []bpf.Instruction
-	var err error
-	if f.file != "" && lt == f.fileLT {
-		ins, err = compileFor(f.expr, "-r", f.file)
-	}
-	if ins == nil { // no file, or one tcpdump cannot read
-		ins, err = Compile(f.expr, lt)
 	}
 	var p *prog
-	if err == nil {
-		p, err = newProg(ins)
-		if err != nil {
-			err = fmt.Errorf("filter %q: %v", f.expr, err)
+	var err error
+	if s.expr == "" {
+		p = &prog{all: true}
+	} else {
+		var ins []bpf.Instruction
+		ins, err = filter.Compile(s.expr, compileOptions(lt, order))
+		if err == nil {
+			p, err = newProg(ins)
+			if err != nil {
+				err = fmt.Errorf("filter %q: %v", s.expr, err)
+			}
 		}
+		err = compileErr(err)
 	}
 	if err != nil {
-		f.errs[lt] = err
+		s.errs[lt] = err
 		return nil, err
 	}
-	f.vms[lt] = p
+	s.progs[lt] = p
 	return p, nil
-}
-
-// dltNames are tcpdump's names (for -y) of the link types it can compile
-// filters for.
-var dltNames = map[layers.LinkType]string{
-	0: "NULL", 1: "EN10MB", 9: "PPP", 12: "RAW", 14: "RAW", 101: "RAW", 50: "PPP_SERIAL",
-	51: "PPP_ETHER", 104: "C_HDLC", 105: "IEEE802_11", 107: "FRELAY", 108: "LOOP",
-	113: "LINUX_SLL", 127: "IEEE802_11_RADIO", 192: "PPI", 228: "IPV4", 229: "IPV6",
-	239: "NFLOG", 276: "LINUX_SLL2",
-}
-
-// Compile compiles a tcpdump filter expression for a link type into BPF
-// instructions.
-func Compile(expr string, lt layers.LinkType) ([]bpf.Instruction, error) {
-	name, ok := dltNames[lt]
-	if !ok {
-		return nil, fmt.Errorf("filter %q: cannot filter frames of link type %d", expr, lt)
-	}
-	return compileFor(expr, "-y", name)
-}
-
-// compileFor runs tcpdump -ddd with the option that says what the
-// program is for: "-y DLT", "-r FILE" or "-i IFACE".
-func compileFor(expr, opt, arg string) ([]bpf.Instruction, error) {
-	path, err := exec.LookPath("tcpdump")
-	if err != nil {
-		return nil, ErrNoCompiler
-	}
-	cmd := exec.Command(path, opt, arg, "-ddd", "--", expr)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(errb.String())
-		msg = strings.TrimPrefix(msg, "tcpdump: ")
-		if msg == "" {
-			msg = err.Error()
-		}
-		if i := strings.IndexByte(msg, '\n'); i >= 0 {
-			msg = msg[:i]
-		}
-		return nil, fmt.Errorf("filter %q: %s", expr, msg)
-	}
-	return ParseDDD(out.String())
-}
-
-// ParseDDD parses the output of tcpdump -ddd: a count, then one
-// "code jt jf k" line per instruction.
-func ParseDDD(s string) ([]bpf.Instruction, error) {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	n, err := strconv.Atoi(strings.TrimSpace(lines[0]))
-	if err != nil || n != len(lines)-1 {
-		return nil, fmt.Errorf("unexpected filter program from tcpdump: %q", lines[0])
-	}
-	ins := make([]bpf.Instruction, 0, n)
-	for _, l := range lines[1:] {
-		var code uint16
-		var jt, jf uint8
-		var k uint32
-		if _, err := fmt.Sscan(l, &code, &jt, &jf, &k); err != nil {
-			return nil, fmt.Errorf("unexpected filter program line from tcpdump: %q", l)
-		}
-		ins = append(ins, bpf.RawInstruction{Op: code, Jt: jt, Jf: jf, K: k}.Disassemble())
-	}
-	return ins, nil
 }

@@ -43,7 +43,8 @@ type Live struct {
 	snap     int
 	vm       *Filter // a filter run inside pktop, or nil
 	inKernel bool    // the filter runs before pktop sees a frame
-	start    int64   // frames stamped before this were queued unfiltered (0: none left)
+	expr     atomic.Pointer[string]
+	start    int64 // frames stamped before this were queued unfiltered (0: none left)
 	// ifaces lists the interfaces of a capture on any whose frames keep
 	// their own link types (-w then writes pcapng, an interface block
 	// each); nil when the capture has one link type.
@@ -122,6 +123,14 @@ func (l *Live) Name() string { return l.name }
 // AF_PACKET backend, Ethernet; frames of links with no Ethernet header
 // are raw IP).
 func (l *Live) LinkType() layers.LinkType { return l.lt }
+
+// Filter returns the capture filter's expression now ("" for none).
+func (l *Live) Filter() string {
+	if p := l.expr.Load(); p != nil {
+		return *p
+	}
+	return strings.TrimSpace(l.opt.Filter)
+}
 
 // FilterInKernel reports whether the filter runs before pktop sees a
 // frame, attached to the socket (true), or inside pktop (false, or no

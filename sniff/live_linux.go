@@ -3,11 +3,11 @@
 package sniff
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,6 +18,8 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
+
+	"github.com/pktop/pktop/filter"
 )
 
 // afSource captures from a network interface through an AF_PACKET socket
@@ -30,11 +32,13 @@ import (
 //     counts once;
 //   - VLAN tags the kernel stripped are put back into the frame, so that
 //     the decoder, the filter and -w see the frame as it was on the wire;
-//   - the filter is compiled by tcpdump for the interface and attached to
-//     the socket, so rejected frames never reach pktop; where that cannot
-//     be done (any, links with no Ethernet header, tcpdump without the
-//     right to open the interface) it is compiled for the link type and
-//     run inside pktop, like a replay's;
+//   - the filter is compiled in process (package filter) in libpcap's
+//     live form for the interface's link type (VLAN tests read the
+//     kernel's metadata, since the kernel strips the tag) and attached to
+//     the socket, so rejected frames never reach pktop; on any, whose
+//     frames keep their own link headers, it is compiled for each link
+//     type and run inside pktop, like a replay's; SetFilter replaces it
+//     while the capture runs;
 //   - frames the kernel queued before the filter was attached are
 //     discarded, as libpcap drains its socket;
 //   - on any, each frame keeps its interface's own link header (Ethernet,
@@ -45,6 +49,67 @@ type afSource struct {
 	any    bool
 	lt     layers.LinkType
 	ifLink map[int]layers.LinkType // any: link type by interface index
+	ifi    *net.Interface          // the interface (nil on any)
+	snap   int
+}
+
+// compile compiles expr for the socket: libpcap's program for a live
+// capture of the interface's link type (the outermost VLAN tag read from
+// the kernel's metadata, which strips it; inbound/outbound from the
+// packet type), behind the guard that drops lo's outgoing copies.
+func (s *afSource) compile(expr string) ([]bpf.Instruction, error) {
+	var prog []bpf.Instruction
+	if expr == "" {
+		prog = []bpf.Instruction{bpf.RetConstant{Val: uint32(s.snap)}}
+	} else {
+		opt := compileOptions(s.lt, binary.LittleEndian)
+		opt.Live = true
+		opt.Snaplen = uint32(s.snap)
+		var err error
+		if prog, err = filter.Compile(expr, opt); err != nil {
+			return nil, compileErr(err)
+		}
+	}
+	return append(directionGuard(false, s.ifi), prog...), nil
+}
+
+// SetFilter replaces the capture filter for the frames that follow: it
+// is compiled in process and attached to the socket in place of the old
+// one (or, on any, swapped in the filter pktop runs). A bad expression
+// gets its error and leaves the capture as it was. Frames already queued
+// in the ring were filtered by the old expression. SetFilter is safe to
+// call from any goroutine while Feed runs.
+func (l *Live) SetFilter(expr string) error {
+	expr = strings.TrimSpace(expr)
+	src, ok := l.src.(*afSource)
+	if !ok {
+		return fmt.Errorf("capture on %s is closed", l.name)
+	}
+	if src.any {
+		if err := l.vm.Set(expr); err != nil {
+			return err
+		}
+		l.expr.Store(&expr)
+		return nil
+	}
+	prog, err := src.compile(expr)
+	if err != nil {
+		return err
+	}
+	raw, err := bpf.Assemble(prog)
+	if err != nil {
+		return fmt.Errorf("filter %q: %v", expr, err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return fmt.Errorf("capture on %s is closed", l.name)
+	}
+	if err := src.tp.SetBPF(raw); err != nil {
+		return fmt.Errorf("filter %q: the kernel refused it: %v", expr, err)
+	}
+	l.expr.Store(&expr)
+	return nil
 }
 
 func (s *afSource) next() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
@@ -102,40 +167,30 @@ func OpenLive(opt LiveOptions) (*Live, error) {
 	src.lt = l.lt
 
 	// Compile the filter before anything is opened: a bad expression
-	// fails here with tcpdump's message.
+	// fails here.
+	src.ifi = ifi
+	src.snap = l.snap
+	l.expr.Store(&expr)
 	var prog []bpf.Instruction
-	if expr != "" {
-		f, err := NewFilter(expr, l.lt)
+	if src.any {
+		// Frames of every interface, each with its own link header:
+		// filtered inside pktop, for the link type of each.
+		f, err := NewFilter(expr, layers.LinkTypeEthernet)
 		if err != nil {
 			return nil, err
 		}
-		if src.any {
-			if _, err := f.vm(layers.LinkTypeRaw); err != nil {
-				return nil, err
-			}
-			l.vm = f
-		} else {
-			// libpcap captures Ethernet and ARPHRD_NONE links raw, as
-			// pktop does, so tcpdump's program for them fits the socket.
-			hw := arphrd(ifi.Name)
-			if l.lt == layers.LinkTypeEthernet || hw == unix.ARPHRD_NONE {
-				if p, err := compileLive(expr, ifi.Name, l.snap); err == nil {
-					prog, l.inKernel = p, true
-				}
-			}
-			if !l.inKernel {
-				// tcpdump could not open the interface to compile for
-				// it (it lacks privileges of its own, say): run the
-				// filter for the link type inside pktop, on the frames
-				// as restored.
-				l.vm = f
-			}
+		if _, err := f.cur.Load().prog(layers.LinkTypeRaw, f.order); err != nil {
+			return nil, err
 		}
+		l.vm = f
+		prog = append(directionGuard(true, nil), bpf.RetConstant{Val: uint32(l.snap)})
+	} else {
+		var err error
+		if prog, err = src.compile(expr); err != nil {
+			return nil, err
+		}
+		l.inKernel = expr != ""
 	}
-	if prog == nil {
-		prog = []bpf.Instruction{bpf.RetConstant{Val: uint32(l.snap)}}
-	}
-	prog = append(directionGuard(src.any, ifi), prog...)
 	raw, err := bpf.Assemble(prog)
 	if err != nil {
 		return nil, fmt.Errorf("filter %q: %v", expr, err)
@@ -163,7 +218,7 @@ func OpenLive(opt LiveOptions) (*Live, error) {
 	l.src = src
 	if err := tp.SetBPF(raw); err != nil {
 		tp.Close()
-		if l.inKernel {
+		if expr != "" && !src.any {
 			return nil, fmt.Errorf("filter %q: the kernel refused it: %v", expr, err)
 		}
 		return nil, fmt.Errorf("capture on %s: attaching the loopback guard: %v", l.name, err)
@@ -239,23 +294,6 @@ func loopbackIndex() int {
 		}
 	}
 	return 0
-}
-
-// compileLive compiles expr with tcpdump for the interface itself, which
-// gives the program libpcap would attach (VLAN tests read the kernel's
-// vlan-present flag, since the kernel strips tags before the filter runs).
-// tcpdump needs the right to open the interface for this.
-func compileLive(expr, iface string, snap int) ([]bpf.Instruction, error) {
-	path, err := exec.LookPath("tcpdump")
-	if err != nil {
-		return nil, ErrNoCompiler
-	}
-	cmd := exec.Command(path, "-p", "-i", iface, "-s", strconv.Itoa(snap), "-ddd", "--", expr)
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, err
-	}
-	return ParseDDD(string(out))
 }
 
 // arphrd returns the interface's hardware type (ARPHRD_*), or -1.

@@ -23,6 +23,12 @@ func (l *Live) Name() string { return "" }
 // LinkType returns 0.
 func (l *Live) LinkType() layers.LinkType { return 0 }
 
+// SetFilter fails.
+func (l *Live) SetFilter(expr string) error { return ErrNoLive }
+
+// Filter returns "".
+func (l *Live) Filter() string { return "" }
+
 // FilterInKernel returns false.
 func (l *Live) FilterInKernel() bool { return false }
 

@@ -90,9 +90,29 @@ func OpenLive(opt LiveOptions) (*Live, error) {
 		}
 		l.inKernel = true
 	}
+	expr := strings.TrimSpace(opt.Filter)
+	l.expr.Store(&expr)
 	l.lt = h.LinkType()
 	l.src = &pcapSource{h: h, name: name, lt: l.lt}
 	return l, nil
+}
+
+// SetFilter replaces the capture filter for the frames that follow,
+// compiled and attached by libpcap. Safe to call from any goroutine.
+func (l *Live) SetFilter(expr string) error {
+	expr = strings.TrimSpace(expr)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	src, ok := l.src.(*pcapSource)
+	if !ok || l.closed {
+		return fmt.Errorf("capture on %s is closed", l.name)
+	}
+	if err := src.h.SetBPFFilter(expr); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "can't parse filter expression: ")
+		return fmt.Errorf("filter %q: %s", expr, msg)
+	}
+	l.expr.Store(&expr)
+	return nil
 }
 
 // Interfaces lists the interfaces libpcap can capture on, in its order.

@@ -162,6 +162,11 @@ func NewReader(name string, r io.Reader) (*File, error) {
 	}
 	switch binary.BigEndian.Uint32(magic) {
 	case 0x0a0d0d0a:
+		// The section's byte order, for filters on BSD loopback headers.
+		f.order = binary.LittleEndian
+		if h, err := f.br.Peek(12); err == nil && binary.BigEndian.Uint32(h[8:]) == 0x1a2b3c4d {
+			f.order = binary.BigEndian
+		}
 		ng, err := pcapgo.NewNgReader(f.br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
 		if err != nil {
 			return nil, f.damage(0, "pcapng section header: "+ngMessage(err))

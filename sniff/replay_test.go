@@ -1,12 +1,12 @@
 package sniff
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"io"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -169,16 +169,6 @@ func TestPacedReplay(t *testing.T) {
 		}
 		cancel()
 	})
-}
-
-func TestParseDDD(t *testing.T) {
-	ins, err := ParseDDD("2\n40 0 0 12\n6 0 0 " + strconv.Itoa(262144) + "\n")
-	if err != nil || len(ins) != 2 {
-		t.Fatalf("%v %v", ins, err)
-	}
-	if _, err := ParseDDD("3\n40 0 0 12\n"); err == nil {
-		t.Fatal("a short program parsed")
-	}
 }
 
 // TestStreamClockMoves: while a stream is quiet, the capture clock moves
@@ -350,5 +340,78 @@ func TestServiceNames(t *testing.T) {
 		if got := ServiceName(c.l4, c.port); got != c.want {
 			t.Errorf("%d/%d: %q; want %q", c.l4, c.port, got, c.want)
 		}
+	}
+}
+
+// TestFilterSetMidStream changes the filter of a replay from a stream
+// between two halves of a capture: the first half is filtered by the old
+// expression, the second by the new one. A bad expression is refused and
+// changes nothing.
+func TestFilterSetMidStream(t *testing.T) {
+	data, err := os.ReadFile("../testdata/captures/crafted_2.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Split after the 13th record.
+	off := 24
+	for i := 0; i < 13; i++ {
+		off += 16 + int(binary.LittleEndian.Uint32(data[off+8:]))
+	}
+	count := func(expr string, part []byte) uint64 {
+		f, err := NewReader("half", bytes.NewReader(append(append([]byte{}, data[:24]...), part...)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		flt, err := NewFileFilter(expr, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := replayAll(t, f, Options{Filter: flt})
+		return n
+	}
+	want1, want2 := count("tcp", data[24:off]), count("udp or icmp", data[off:])
+	if want1 == 0 || want2 == 0 {
+		t.Fatalf("the halves have %d and %d matching packets: pick another split", want1, want2)
+	}
+
+	pr, pw := io.Pipe()
+	go pw.Write(data[:off])
+	f, err := NewReader("-", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flt, err := NewFileFilter("tcp", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan *model.Batch, 100)
+	errc := make(chan error, 1)
+	go func() { errc <- Replay(context.Background(), f, ch, Options{Filter: flt}) }()
+	var got uint64
+	deadline := time.After(5 * time.Second)
+	for got < want1 {
+		select {
+		case b := <-ch:
+			got += uint64(len(b.Packets))
+		case <-deadline:
+			t.Fatalf("first half: %d packets, want %d", got, want1)
+		}
+	}
+	if err := flt.Set("tcp port"); err == nil || flt.String() != "tcp" {
+		t.Errorf("a bad expression: %v; the filter is now %q", err, flt.String())
+	}
+	if err := flt.Set("udp or icmp"); err != nil {
+		t.Fatal(err)
+	}
+	go func() { pw.Write(data[off:]); pw.Close() }()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	close(ch)
+	for b := range ch {
+		got += uint64(len(b.Packets))
+	}
+	if got != want1+want2 {
+		t.Errorf("%d packets; want %d under \"tcp\" then %d under \"udp or icmp\"", got, want1, want2)
 	}
 }

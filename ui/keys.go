@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
@@ -401,6 +402,14 @@ func (u *UI) onRune(r rune) {
 	}
 }
 
+// firstLine is s up to its first line break.
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
 func onOff(what string, on bool) string {
 	if on {
 		return what + " on"
@@ -459,20 +468,27 @@ func (u *UI) onInputKey(ev *tcell.EventKey, m inputMode) {
 		u.input.Blur()
 		if m == captureInput {
 			expr := u.input.GetText()
-			err := u.cfg.SetFilter(expr)
 			u.update(func(st *state) {
 				st.input = noInput
-				if err != nil {
-					say(st, "filter not changed: "+err.Error())
-					return
-				}
-				st.filter = expr
-				if expr == "" {
-					say(st, "capture filter removed: every packet from now on")
-				} else {
-					say(st, "capture filter applied to the packets from now on")
-				}
+				say(st, "compiling the capture filter…")
 			})
+			// Off the UI goroutine: a host name in the expression is
+			// looked up, which may take seconds.
+			go func() {
+				err := u.cfg.SetFilter(expr)
+				u.update(func(st *state) {
+					if err != nil {
+						say(st, "filter not changed: "+firstLine(err.Error()))
+						return
+					}
+					st.filter = expr
+					if expr == "" {
+						say(st, "capture filter removed: every packet from now on")
+					} else {
+						say(st, "capture filter applied to the packets from now on")
+					}
+				})
+			}()
 			return
 		}
 		u.update(func(st *state) {
