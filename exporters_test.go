@@ -357,6 +357,29 @@ func TestPrometheusReplay(t *testing.T) {
 	}
 }
 
+// fleetConfig is deploy/prometheus.yml scraping only target, every
+// 250 ms.
+func fleetConfig(t *testing.T, target string) string {
+	t.Helper()
+	cfg := string(mustRead(t, "deploy/prometheus.yml"))
+	i := strings.Index(cfg, "      - targets:\n")
+	if i < 0 {
+		t.Fatal("deploy/prometheus.yml: no targets")
+	}
+	cfg = cfg[:i] + "      - targets: ['" + target + "']\n"
+	r := strings.NewReplacer("scrape_interval: 15s", "scrape_interval: 250ms", "evaluation_interval: 15s", "evaluation_interval: 250ms")
+	return r.Replace(cfg)
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // waitFor2 waits up to 30 s for text in a buffer that a process writes.
 func waitFor2(b *collect.Buffer, text string) bool {
 	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
@@ -371,7 +394,9 @@ func waitFor2(b *collect.Buffer, text string) bool {
 // with --listen and --ipfix at once: a real Prometheus (in the
 // namespace, scraping over its loopback, which pktop does not capture)
 // and a real nfcapd get what pktop's own report says of the same
-// traffic. Root only; all traffic stays in the namespaces.
+// traffic. The Prometheus runs the README's fleet setup,
+// deploy/prometheus.yml and its rules, with the test's target and
+// intervals. Root only; all traffic stays in the namespaces.
 func TestExportLive(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("live capture test needs root (network namespaces, capture sockets)")
@@ -390,7 +415,7 @@ func TestExportLive(t *testing.T) {
 	addr := "127.0.0.1:" + strconv.Itoa(collect.FreePort(t, "tcp"))
 	pk := startPktop(t, append(inA, bin, "-i", n.ifA, "--listen", addr, "--ipfix", "127.0.0.1:"+strconv.Itoa(nf.Port),
 		"--ipfix-idle", "2s", "--ipfix-active", "3s", "--no-screen", "--report", "json", "--top-series", "5")...)
-	prom := collect.StartPrometheus(t, addr, 250*time.Millisecond, inA...)
+	prom := collect.StartPrometheusConfig(t, fleetConfig(t, addr), map[string][]byte{"pktop-rules.yml": mustRead(t, "deploy/pktop-rules.yml")}, inA...)
 	prom.Ready(t, inA...)
 	if !waitFor2(&pk.errOut, "capturing on") {
 		t.Fatalf("pktop did not start: %s", pk.errOut.String())
@@ -420,6 +445,8 @@ func TestExportLive(t *testing.T) {
 	promtoolMetrics(t, "http://"+addr+"/metrics", inA...)
 	time.Sleep(600 * time.Millisecond) // every series scraped since
 	ts := lastScrape(t, prom, inA...)
+	// The fleet's recording rules see this host's traffic.
+	waitQuery(t, prom, `instance:pktop_bits:rate5m{interface="`+n.ifA+`"} > 0`, func(s []collect.Sample) bool { return len(s) == 1 }, inA...)
 	rep := pk.stop(t)
 	if rep.Packets < 20+300+25 || rep.KernelDrops != 0 || rep.QueueDrops != 0 {
 		t.Fatalf("pktop's report: %d packets, %d kernel drops, %d queue drops", rep.Packets, rep.KernelDrops, rep.QueueDrops)
