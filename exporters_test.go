@@ -460,3 +460,54 @@ func TestExportLive(t *testing.T) {
 	}
 	t.Logf("live: %d packets, %d flows in the report, %d records at the collector", rep.Packets, len(rep.Flows), records)
 }
+
+// scrapeValue returns the value of the first series of a scrape whose
+// line starts with prefix, or -1.
+func scrapeValue(url, prefix string) float64 {
+	resp, err := http.Get(url)
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, ln := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(ln, prefix) {
+			f := strings.Fields(ln)
+			v, err := strconv.ParseFloat(f[len(f)-1], 64)
+			if err == nil {
+				return v
+			}
+		}
+	}
+	return -1
+}
+
+// TestE2EScreenListen runs the screen and --listen together on the
+// built-in capture, in tmux: the metrics reach the replay's totals, the
+// screen's reset (r) does not make them go down, and q quits cleanly.
+func TestE2EScreenListen(t *testing.T) {
+	bin := buildPktop(t)
+	want := reportWith(t, "--demo", "--speed", "0")
+	addr := "127.0.0.1:" + strconv.Itoa(collect.FreePort(t, "tcp"))
+	s := newTmux(t, 120, 40, bin+" --demo --speed 0 --listen "+addr)
+	s.wait("end of capture")
+	url := "http://" + addr + "/metrics"
+	got := -1.0
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end) && got != float64(want.Packets); time.Sleep(100 * time.Millisecond) {
+		got = scrapeValue(url, `pktop_packets_total{`)
+	}
+	if got != float64(want.Packets) {
+		t.Fatalf("pktop_packets_total = %v; the report counts %d", got, want.Packets)
+	}
+	hosts := scrapeValue(url, `pktop_host_packets_total{direction="sent",host="other"`)
+	s.send("r")
+	time.Sleep(1500 * time.Millisecond) // a pump tick after the reset
+	if after := scrapeValue(url, `pktop_packets_total{`); after != got {
+		t.Errorf("after the screen's reset pktop_packets_total = %v; was %v", after, got)
+	}
+	if after := scrapeValue(url, `pktop_host_packets_total{direction="sent",host="other"`); after < hosts {
+		t.Errorf("after the screen's reset the other hosts' counter went from %v to %v", hosts, after)
+	}
+	s.send("q")
+	s.restored(0)
+}

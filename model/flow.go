@@ -72,6 +72,10 @@ type DeltaRequest struct {
 	// Flows hands out the delta of every flow that counted a frame since
 	// the last request, and of the flows evicted since.
 	Flows bool
+	// Reuse is a Flows slice of an earlier hand-out that its user is done
+	// with: Deltas fills it again rather than allocating (a busy link's
+	// flows make megabytes a second otherwise).
+	Reuse []FlowDelta
 }
 
 // Deltas is what the tables counted since the last request: every frame
@@ -146,8 +150,10 @@ func (a *Aggregator) Deltas(req DeltaRequest) *Deltas {
 			func(k Key) PortKey { return PortKey{k.L4, k.Port} })
 	}
 	if req.Flows {
-		d.Flows = a.ended
-		a.ended = nil
+		d.Flows = slices.Grow(req.Reuse[:0], len(a.ended)+len(a.flows.m))
+		d.Flows = append(d.Flows, a.ended...)
+		clear(a.ended)
+		a.ended = a.ended[:0]
 		for k, e := range a.flows.m {
 			if fd, ok := flowDelta(k, e); ok {
 				d.Flows = append(d.Flows, fd)
