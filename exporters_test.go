@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -510,4 +511,34 @@ func TestE2EScreenListen(t *testing.T) {
 	}
 	s.send("q")
 	s.restored(0)
+}
+
+// TestExportBadFlags: wrong exporter flags give one clear line and an
+// exit status, before any capture starts.
+func TestExportBadFlags(t *testing.T) {
+	busy := "127.0.0.1:" + strconv.Itoa(collect.FreePort(t, "tcp"))
+	l, err := net.Listen("tcp", busy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--demo", "--ipfix", "nonsense"}, 1, "want HOST:PORT"},
+		{[]string{"--demo", "--ipfix", "no-such-host.invalid:4739"}, 1, "IPFIX collector"},
+		{[]string{"--demo", "--listen", busy}, 1, "listen for Prometheus on " + busy},
+		{[]string{"--demo", "--top-series", "0"}, 2, "--top-series must be 1 or more"},
+		{[]string{"--demo", "--no-screen"}, 2, "--no-screen needs --listen, --ipfix or --report"},
+		{[]string{"--demo", "--report", "xml"}, 2, "--report takes json, text or jsonl"},
+		{[]string{"--demo", "--ipfix-idle", "0s", "--ipfix", "127.0.0.1:4739"}, 2, "must be positive"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(tc.args, &out, &errb)
+		if code != tc.code || !strings.Contains(errb.String(), tc.want) || strings.Count(errb.String(), "\n") != 1 {
+			t.Errorf("pktop %s: exit %d, %q; want exit %d and one line with %q", strings.Join(tc.args, " "), code, errb.String(), tc.code, tc.want)
+		}
+	}
 }
