@@ -94,7 +94,7 @@ func TestDeployService(t *testing.T) {
 			continue
 		}
 		args := strings.Fields(strings.TrimPrefix(ln, "ExecStart="))[1:]
-		if o, code := parseFlags(args, io.Discard); o == nil || code != -1 || !o.exp.headless {
+		if o, code := parseFlags(args, io.Discard, io.Discard); o == nil || code != -1 || !o.exp.headless {
 			t.Errorf("%s: pktop would not run it headless (exit %d)", ln, code)
 		}
 		n++

@@ -27,11 +27,17 @@ func (s *tmuxSession) tmux(args ...string) (string, error) {
 // shell prints its exit status and stays.
 func newTmux(t *testing.T, w, h int, cmd string) *tmuxSession {
 	t.Helper()
+	return newTmuxTerm(t, w, h, "xterm-256color", cmd)
+}
+
+// newTmuxTerm is newTmux with the terminal type term.
+func newTmuxTerm(t *testing.T, w, h int, term, cmd string) *tmuxSession {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed")
 	}
 	s := &tmuxSession{t: t, socket: fmt.Sprintf("pktop-e2e-%d-%d", os.Getpid(), time.Now().UnixNano())}
-	shell := "TERM=xterm-256color " + cmd + "; echo PKTOP-EXIT=$?; sleep 60"
+	shell := "TERM=" + term + " " + cmd + "; echo PKTOP-EXIT=$?; sleep 60"
 	if out, err := s.tmux("new-session", "-d", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), "-s", "e2e", shell); err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, out)
 	}
@@ -126,11 +132,11 @@ func TestE2EScreen(t *testing.T) {
 	s.send("s")
 	s.wait("40s↓")
 	s.send("/")
-	s.wait("/ filter:")
+	s.wait("show rows (l, /):")
 	s.send("-l", "dns")
 	s.wait("show dns")
 	s.send("Enter")
-	p := s.waitGoneAnd("/ filter:")
+	p := s.waitGoneAnd("show rows (l, /):")
 	// The busiest conversation is with a CDN address named by what its
 	// client asked for: www, images1 or go.ynet.co.il.
 	if strings.Contains(p, "ynet.co.il") {
@@ -142,7 +148,7 @@ func TestE2EScreen(t *testing.T) {
 	s.wait("pktop keys")
 	s.send("Escape")
 	s.waitGone("pktop keys")
-	s.send("1")
+	s.send("BTab")
 	s.wait("HOST")
 	s.send("Enter")
 	s.wait("focus 10.0.0.6")
@@ -171,17 +177,17 @@ func TestE2EReplayKeys(t *testing.T) {
 	s.wait("paused")
 	s.send(".")
 	s.wait("stepped one second")
-	s.send("p")
+	s.send("P")
 	s.wait("resumed")
 	s.send("C-c")
 	s.restored(0)
 }
 
-// TestE2ESignals checks that SIGTERM and SIGHUP (an SSH connection
-// dropping) stop pktop and restore the terminal.
+// TestE2ESignals checks that SIGTERM, SIGHUP (an SSH connection
+// dropping), SIGINT and SIGQUIT stop pktop and restore the terminal.
 func TestE2ESignals(t *testing.T) {
 	bin := buildPktop(t)
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			s := newTmux(t, 80, 24, bin+" --demo --speed 1")
 			s.wait("running x1")
@@ -195,10 +201,12 @@ func TestE2ESignals(t *testing.T) {
 			if _, err := fmt.Sscan(string(kids), &pid); err != nil {
 				t.Fatalf("no child of the pane's shell %s: %q", shell, kids)
 			}
+			sent := time.Now()
 			if err := syscall.Kill(pid, sig); err != nil {
 				t.Fatal(err)
 			}
 			s.restored(0)
+			t.Logf("%v: pktop gone and the terminal restored %v after the signal", sig, time.Since(sent).Round(time.Millisecond))
 		})
 	}
 }
@@ -218,7 +226,7 @@ func TestE2EDamaged(t *testing.T) {
 	}
 	errFile := filepath.Join(dir, "stderr")
 	s := newTmux(t, 120, 30, bin+" -r "+cut+" --speed 0 2>"+errFile)
-	s.wait("error: " + cut + ": damaged at byte")
+	s.wait(": damaged at byte")
 	s.wait("HOST")
 	s.send("q")
 	s.restored(1)
@@ -226,4 +234,14 @@ func TestE2EDamaged(t *testing.T) {
 	if !strings.HasPrefix(string(msg), "pktop: "+cut+": damaged at byte") || strings.Count(string(msg), "\n") != 1 {
 		t.Errorf("stderr should hold the one-line error; got %q", msg)
 	}
+}
+
+// TestE2EStdinTerminal: pktop -r - with a terminal for its standard input
+// says it waits for a capture there, and Ctrl-C stops it.
+func TestE2EStdinTerminal(t *testing.T) {
+	bin := buildPktop(t)
+	s := newTmux(t, 100, 20, bin+" -r -")
+	s.wait("waiting for a capture on standard input, which is this terminal")
+	s.send("C-c")
+	s.restored(130)
 }

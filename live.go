@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,7 +32,7 @@ func liveFlags(o *options, stderr io.Writer) bool {
 		fmt.Fprintln(stderr, "pktop: give -r FILE or --demo, not both")
 		return false
 	case replay && len(liveOnly) > 0:
-		fmt.Fprintf(stderr, "pktop: %s %s for live capture, not with -r or --demo\n", strings.Join(liveOnly, ", "), are(len(liveOnly)))
+		complain(stderr, "%s %s for live capture, not with -r or --demo", strings.Join(liveOnly, ", "), are(len(liveOnly)))
 		return false
 	case o.snaplen < 0:
 		fmt.Fprintln(stderr, "pktop: -s must be 0 or more")
@@ -60,7 +61,7 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	if o.listIf {
 		ifs, err := sniff.Interfaces()
 		if err != nil {
-			fmt.Fprintf(stderr, "pktop: %v\n", err)
+			complain(stderr, "%v", err)
 			return 1
 		}
 		for _, i := range ifs {
@@ -68,45 +69,52 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	iface := o.iface
+	iface, err := ifaceByNumber(o.iface)
+	if err != nil {
+		complain(stderr, "%v", err)
+		return 1
+	}
 	if iface == "" {
 		var err error
 		if iface, err = sniff.DefaultInterface(); err != nil {
-			fmt.Fprintf(stderr, "pktop: %v\n", err)
+			complain(stderr, "%v", err)
 			return 1
 		}
 	}
 	lc, err := sniff.OpenLive(sniff.LiveOptions{Interface: iface, Filter: o.filter, Snaplen: o.snaplen,
 		NoPromisc: o.noPromisc, Count: o.count, LearnNames: !o.noNames})
 	if err != nil {
-		fmt.Fprintf(stderr, "pktop: %v\n", err)
+		complain(stderr, "%v", err)
 		return 1
 	}
 	defer lc.Close()
-	var wf *os.File
+	var wf, created *os.File
 	if o.write != "" {
-		if wf, err = os.Create(o.write); err != nil {
-			fmt.Fprintf(stderr, "pktop: %v\n", err)
+		var isNew bool
+		if wf, isNew, err = sniff.CreateOutput(o.write); err != nil {
+			complain(stderr, "%v", err)
 			return 1
+		}
+		if isNew {
+			created = wf // only a file pktop made may change owner
 		}
 		// Closed after the capture: on every way out, signals included,
 		// the capture stops, flushes, then the file is synced and closed.
 		defer func() {
 			lc.Close()
-			if err := wf.Sync(); err != nil {
-				fmt.Fprintf(stderr, "pktop: writing %s: %v\n", o.write, err)
+			if isNew { // a FIFO or a device cannot be synced
+				if err := wf.Sync(); err != nil {
+					complain(stderr, "writing %s: %v", o.write, err)
+				}
 			}
 			wf.Close()
 		}()
 		pcapng := strings.HasSuffix(strings.ToLower(o.write), ".pcapng")
-		if err := lc.WriteTo(wf, o.write, pcapng); err != nil {
-			fmt.Fprintf(stderr, "pktop: writing %s: %v\n", o.write, err)
-			return 1
-		}
+		lc.WriteTo(wf, o.write, pcapng)
 	}
 	// The socket and the -w file are open: nothing else needs privileges.
-	if _, err := sniff.DropPrivileges(wf); err != nil {
-		fmt.Fprintf(stderr, "pktop: warning: %v\n", err)
+	if _, err := sniff.DropPrivileges(created); err != nil {
+		complain(stderr, "warning: %v", err)
 	}
 
 	cfg := model.DefaultConfig()
@@ -120,8 +128,11 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	}
 	defer func() {
 		st := lc.Stats()
-		fmt.Fprintf(stderr, "pktop: %d packets captured on %s, %d dropped by the kernel, %d dropped by pktop\n",
+		complain(stderr, "%d packets captured on %s, %d dropped by the kernel, %d dropped by pktop",
 			st.Captured, lc.Name(), st.KernelDrops, st.QueueDrops)
+		if st.WriteError != "" {
+			complain(stderr, "%s; %d packets not written", st.WriteError, st.NotWritten)
+		}
 	}()
 	if o.report != "" && !o.exp.headless {
 		where := "in the kernel"
@@ -131,13 +142,14 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		if o.filter == "" {
 			where = "none"
 		}
-		fmt.Fprintf(stderr, "pktop: capturing on %s (filter: %s), Ctrl-C to stop\n", lc.Name(), where)
+		complain(stderr, "capturing on %s (filter: %s), Ctrl-C to stop", lc.Name(), where)
 		return liveReport(capCtx, lc, o, cfg, stdout, stderr)
 	}
 	src := source{
-		Title:  lc.Name(),
-		Filter: o.filter,
-		Live:   true,
+		Title:   lc.Name(),
+		Filter:  o.filter,
+		Live:    true,
+		Writing: o.write,
 		Feed: func(ctx context.Context, out chan<- *model.Batch) error {
 			if o.duration <= 0 {
 				return lc.Feed(ctx, out)
@@ -151,10 +163,41 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 			return err
 		},
 	}
+	var code int
 	if o.exp.headless {
-		return headless(ctx, src, cfg, o, stdout, stderr)
+		code = headless(ctx, src, cfg, o, stdout, stderr)
+	} else {
+		code = screen(ctx, src, cfg, o, stderr)
 	}
-	return screen(ctx, src, cfg, o, stderr)
+	if lc.Stats().WriteError != "" {
+		code = 1 // the -w file is incomplete (said on stderr at the end)
+	}
+	return code
+}
+
+// ifaceByNumber takes -i N, where N is the number pktop -D lists an
+// interface under (its index), as tcpdump -i takes the numbers of its -D;
+// an interface that is named N keeps its name.
+func ifaceByNumber(name string) (string, error) {
+	n, err := strconv.Atoi(name)
+	if err != nil || n < 0 {
+		return name, nil
+	}
+	ifs, err := sniff.Interfaces()
+	if err != nil {
+		return name, nil
+	}
+	for _, i := range ifs {
+		if i.Name == name {
+			return name, nil
+		}
+	}
+	for _, i := range ifs {
+		if i.Index == n {
+			return i.Name, nil
+		}
+	}
+	return "", fmt.Errorf("no interface number %d (pktop -D lists them)", n)
 }
 
 // liveReport captures until ctx is done (a signal or --duration) or -c
@@ -196,12 +239,15 @@ func printReport(rep *model.Report, err error, o *options, stdout, stderr io.Wri
 		rep.Error = err.Error()
 	}
 	if werr := writeReport(rep, o, stdout); werr != nil {
-		fmt.Fprintf(stderr, "pktop: writing the report: %v\n", werr)
+		complain(stderr, "writing the report: %v", werr)
 		return 1
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "pktop: %v\n", err)
+		complain(stderr, "%v", err)
 		return 1
+	}
+	if rep.WriteError != "" {
+		return 1 // the -w file is incomplete (said on stderr at the end)
 	}
 	return 0
 }

@@ -444,3 +444,95 @@ func TestLiveCountAndDuration(t *testing.T) {
 		t.Errorf("pktop --duration on a quiet interface:\n%s", out.Bytes())
 	}
 }
+
+// TestLiveWriteSafety: as root, -w never changes the owner or contents of
+// a file pktop did not create (/dev/null, an existing file, a link), a
+// file it creates goes to the user it drops to, and a full disk stops
+// the writing but not the counting.
+func TestLiveWriteSafety(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("live capture test needs root")
+	}
+	for _, tool := range []string{"ip", "ping"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("live capture test needs %s", tool)
+		}
+	}
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "pktop")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	n := newVethPair(t)
+	capture := func(args ...string) (map[string]any, string, int) {
+		var out, errb bytes.Buffer
+		c := n.command(n.a, append([]string{bin, "-i", n.ifA, "--duration", "1500ms", "--report", "json"}, args...)...)
+		c.Env = append(os.Environ(), "SUDO_UID=", "SUDO_GID=")
+		c.Stdout, c.Stderr = &out, &errb
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		n.command(n.a, "ping", "-q", "-c", "20", "-i", "0.02", n.addrB).Run()
+		c.Wait()
+		var rep map[string]any
+		json.Unmarshal(out.Bytes(), &rep)
+		return rep, errb.String(), c.ProcessState.ExitCode()
+	}
+	owner := func(p string) string {
+		st, err := os.Stat(p)
+		if err != nil {
+			return err.Error()
+		}
+		s := st.Sys().(*syscall.Stat_t)
+		return fmt.Sprintf("%d:%d %v", s.Uid, s.Gid, st.Mode())
+	}
+
+	before := owner("/dev/null")
+	if rep, errs, code := capture("-w", "/dev/null"); code != 0 || rep["packets"] == nil {
+		t.Errorf("-w /dev/null: exit %d, report %v\n%s", code, rep, errs)
+	}
+	if after := owner("/dev/null"); after != before {
+		t.Errorf("-w /dev/null changed it: %s, then %s", before, after)
+	}
+
+	existing := filepath.Join(dir, "root-owned")
+	os.WriteFile(existing, []byte("precious"), 0o600)
+	before = owner(existing)
+	if _, errs, code := capture("-w", existing); code == 0 || !strings.Contains(errs, "does not overwrite") {
+		t.Errorf("-w on an existing file: exit %d\n%s", code, errs)
+	}
+	if b, _ := os.ReadFile(existing); string(b) != "precious" || owner(existing) != before {
+		t.Errorf("the existing file changed: %q %s", b, owner(existing))
+	}
+	link := filepath.Join(dir, "link")
+	os.Symlink(existing, link)
+	if _, errs, code := capture("-w", link); code == 0 || !strings.Contains(errs, "symbolic link") {
+		t.Errorf("-w on a link: exit %d\n%s", code, errs)
+	}
+
+	fresh := filepath.Join(dir, "new.pcap")
+	if _, errs, code := capture("-w", fresh); code != 0 {
+		t.Errorf("-w on a new file: exit %d\n%s", code, errs)
+	}
+	if st, err := os.Stat(fresh); err != nil || st.Sys().(*syscall.Stat_t).Uid == 0 {
+		t.Errorf("the new file should belong to the user pktop dropped to: %s", owner(fresh))
+	}
+
+	rep, errs, code := capture("-w", "/dev/full")
+	if code != 1 {
+		t.Errorf("-w /dev/full: exit %d; want 1 (the file is incomplete)\n%s", code, errs)
+	}
+	pk, _ := rep["packets"].(float64)
+	nw, _ := rep["not_written"].(float64)
+	if pk < 20 || nw != pk {
+		t.Errorf("-w /dev/full: %v packets counted, %v not written; want the capture counted whole (40 pings and replies)", pk, nw)
+	}
+	if we, _ := rep["write_error"].(string); !strings.Contains(we, "no space left") {
+		t.Errorf("-w /dev/full: write_error %q", we)
+	}
+	if !strings.Contains(errs, "packets not written") {
+		t.Errorf("-w /dev/full: stderr does not say so:\n%s", errs)
+	}
+}

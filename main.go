@@ -20,12 +20,14 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/pktop/pktop/model"
 	"github.com/pktop/pktop/sniff"
+	"golang.org/x/term"
 )
 
 const usage = `pktop: top for packets.
@@ -84,14 +86,15 @@ type options struct {
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
-func parseFlags(args []string, stderr io.Writer) (*options, int) {
+// parseFlags reads the command line as tcpdump does: options and filter
+// words may come in any order (pktop -r f.pcap tcp port 443 --report
+// text), and everything after "--" is the filter. -h prints the usage on
+// standard output; a bad option gets one line and a hint.
+func parseFlags(args []string, stdout, stderr io.Writer) (*options, int) {
 	o := &options{}
 	fs := flag.NewFlagSet("pktop", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-	}
+	fs.SetOutput(io.Discard) // errors are said in one line below
+	fs.Usage = func() {}
 	fs.StringVar(&o.read, "r", "", "read packets from a pcap or pcapng `file` (plain or gzip; - for standard input)")
 	fs.BoolVar(&o.demo, "demo", false, "replay the capture built into pktop (no file or privileges needed)")
 	fs.StringVar(&o.report, "report", "", "print a report of the final counts in `format` json or text, and exit, with no screen; jsonl: a JSON line every --every")
@@ -100,7 +103,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 	fs.DurationVar(&o.refresh, "refresh", 250*time.Millisecond, "screen refresh `interval`")
 	fs.IntVar(&o.maxKeys, "max-keys", model.DefaultConfig().MaxKeys, "keep at most `N` hosts, conversations and ports each, exactly; past that the lightest fold into an \"other\" row")
 	fs.IntVar(&o.count, "c", 0, "stop after `N` packets")
-	fs.IntVar(&o.top, "top", 10, "rows of each table in a text report")
+	fs.IntVar(&o.top, "top", 10, "rows of each table in a text report (0: all)")
 	fs.BoolVar(&o.noNames, "n", false, "do not learn host names from DNS answers, TLS SNI and HTTP Host headers")
 	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a Go CPU profile to `file` (for developers)")
 	fs.StringVar(&o.iface, "i", "", "capture live on `interface` (any: all of them; default: the first one up, not loopback)")
@@ -110,23 +113,40 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 	fs.StringVar(&o.write, "w", "", "also write every captured packet to `file` (pcap; pcapng if it ends in .pcapng or with -i any)")
 	fs.DurationVar(&o.duration, "duration", 0, "stop a live capture after this `time` (e.g. 30s, 5m)")
 	exportFlags(fs, &o.exp)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, 0
-		}
-		return nil, 2
+	opts, after := args, []string(nil)
+	if i := slices.Index(args, "--"); i >= 0 {
+		opts, after = args[:i], args[i+1:]
 	}
-	if rest := fs.Args(); len(rest) > 0 {
+	var words []string
+	for {
+		if err := fs.Parse(opts); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(stdout, usage)
+				fs.SetOutput(stdout)
+				fs.PrintDefaults()
+				return nil, 0
+			}
+			complain(stderr, "%v (pktop -h lists the options)", err)
+			return nil, 2
+		}
+		opts = fs.Args()
+		if len(opts) == 0 {
+			break
+		}
+		words, opts = append(words, opts[0]), opts[1:]
+	}
+	words = append(words, after...)
+	if len(words) > 0 {
 		if o.filter != "" {
 			fmt.Fprintln(stderr, "pktop: give the filter either with -f or as trailing words, not both")
 			return nil, 2
 		}
-		o.filter = strings.Join(rest, " ")
+		o.filter = strings.Join(words, " ")
 	}
 	switch o.report {
 	case "", "json", "text", "jsonl":
 	default:
-		fmt.Fprintf(stderr, "pktop: --report takes json, text or jsonl, not %q\n", o.report)
+		complain(stderr, "--report takes json, text or jsonl, not %q", o.report)
 		return nil, 2
 	}
 	if o.speed < 0 {
@@ -140,16 +160,18 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	o, code := parseFlags(args, stderr)
+	o, code := parseFlags(args, stdout, stderr)
 	if o == nil {
 		return code
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// SIGQUIT too: Go's default (a goroutine dump, then exit) would leave
+	// the terminal raw, in the alternate screen, with mouse reporting on.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer stop()
 	if o.cpuProf != "" {
 		pf, err := os.Create(o.cpuProf)
 		if err != nil {
-			fmt.Fprintf(stderr, "pktop: %v\n", err)
+			complain(stderr, "%v", err)
 			return 2
 		}
 		defer pf.Close()
@@ -170,20 +192,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.demo {
 		f, err = sniff.OpenDemo()
 	} else {
+		if o.read == "-" && term.IsTerminal(int(os.Stdin.Fd())) {
+			complain(stderr, "waiting for a capture on standard input, which is this terminal: pipe one in (tcpdump -U -w - | pktop -r -); Ctrl-C stops")
+		}
 		f, err = openWaiting(ctx, o.read)
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "pktop: interrupted while waiting for the capture header of %s\n", o.read)
+			complain(stderr, "interrupted while waiting for the capture header of %s", o.read)
 			return 130
 		}
-		fmt.Fprintf(stderr, "pktop: %v\n", err)
+		complain(stderr, "%v", err)
 		return 1
 	}
 	defer f.Close()
 	filter, err := sniff.NewFileFilter(o.filter, f)
 	if err != nil {
-		fmt.Fprintf(stderr, "pktop: %v\n", err)
+		complain(stderr, "%v", err)
 		return 2
 	}
 	cfg := model.DefaultConfig()
@@ -201,13 +226,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 		// screen can pause it and change its speed.
 		ropt.Player = sniff.NewPlayer(o.speed)
 	}
+	title := f.Name()
+	if o.read == "-" {
+		title = "stdin"
+	}
 	src := source{
-		Title:  f.Name(),
+		Title:  title,
 		Filter: filter.String(),
 		Player: ropt.Player,
+		Stream: o.read == "-",
 		Feed: func(ctx context.Context, out chan<- *model.Batch) error {
 			return sniff.Replay(ctx, f, out, ropt)
 		},
+	}
+	if o.read != "-" {
+		// A file can be read again from its start, for a focus on a row
+		// to cover the whole capture.
+		open := func() (*sniff.File, error) { return sniff.Open(o.read) }
+		if o.demo {
+			open = sniff.OpenDemo
+		}
+		expr := o.filter
+		src.Rescan = sniff.Rescanner(open, func(f *sniff.File) (*sniff.Filter, error) { return sniff.NewFileFilter(expr, f) }, !o.noNames)
 	}
 	if o.exp.headless {
 		return headless(ctx, src, cfg, o, stdout, stderr)
@@ -224,8 +264,13 @@ type source struct {
 	Filter string
 	// Player paces a replay; nil for live capture and unpaced replay.
 	Player *sniff.Player
-	// Live is true for an interface.
-	Live bool
+	// Live is true for an interface; Stream for standard input.
+	Live, Stream bool
+	// Writing is the -w file, if any.
+	Writing string
+	// Rescan reads the capture again for a focus (nil when it cannot be
+	// read again: live capture, standard input).
+	Rescan model.Rescan
 	// Feed runs the sniffer: it sends batches to out until its input
 	// ends (nil), fails (an error; what was sent before still counts) or
 	// ctx is done. It does not close out.
@@ -313,4 +358,10 @@ func drain(agg *model.Aggregator, ch <-chan *model.Batch) {
 // sniff, the only package that imports gopacket).
 func serviceName(l4 uint8, port uint16) string {
 	return sniff.ServiceName(l4, port)
+}
+
+// complain prints one line on stderr: "pktop: " and the message, made
+// inert (file names and errors may hold anything; see model.Sanitize).
+func complain(w io.Writer, format string, args ...any) {
+	fmt.Fprintln(w, "pktop: "+model.Sanitize(fmt.Sprintf(format, args...), 0))
 }

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -39,18 +39,38 @@ func screen(ctx context.Context, src source, cfg model.Config, o *options, stder
 	)
 	feedDone := make(chan struct{})
 	modelDone := make(chan struct{})
-	u := ui.New(ui.Config{
-		Source:  ui.Source{Title: src.Title, Filter: src.Filter, Live: src.Live},
-		Model:   m,
-		Player:  player,
-		Refresh: o.refresh,
-		Shutdown: func() {
+	var shutOnce sync.Once
+	shutdown := func() {
+		shutOnce.Do(func() {
 			cancel()
 			select {
 			case <-feedDone:
 			case <-time.After(feedGrace):
 			}
-			<-modelDone
+			select {
+			case <-modelDone:
+			case <-time.After(feedGrace):
+			}
+		})
+	}
+	u := ui.New(ui.Config{
+		Source:   ui.Source{Title: src.Title, Filter: src.Filter, Live: src.Live, Stream: src.Stream, Writing: src.Writing},
+		Model:    m,
+		Player:   player,
+		Refresh:  o.refresh,
+		Shutdown: shutdown,
+		// The screen could not stop (its terminal is restored by now):
+		// stop the feed as a normal quit would, so that a -w file is
+		// complete, and exit.
+		Stuck: func() {
+			shutdown()
+			mu.Lock()
+			failed := feedErr != nil
+			mu.Unlock()
+			if failed {
+				os.Exit(1)
+			}
+			os.Exit(0)
 		},
 	})
 	// guard turns a panic of a goroutine into a clean exit: the UI stops,
@@ -89,13 +109,13 @@ func screen(ctx context.Context, src source, cfg model.Config, o *options, stder
 	}()
 
 	if err := u.Run(ctx); err != nil {
-		fmt.Fprintf(stderr, "pktop: %v\n", err)
+		complain(stderr, "%v", err)
 		return 1
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	if feedErr != nil {
-		fmt.Fprintf(stderr, "pktop: %v\n", feedErr)
+		complain(stderr, "%v", feedErr)
 		return 1
 	}
 	return 0

@@ -64,7 +64,8 @@ type Aggregator struct {
 	start     int64 // capture time counting started (first packet or reset)
 	source    SourceStats
 
-	fine   []uint64
+	lens   lengths
+	sizes  sizeSeries
 	plen   [NumPlen]uint64
 	protos [numProtos]protoStat
 	apps   [numApps]protoStat
@@ -108,7 +109,8 @@ func NewAggregator(cfg Config) *Aggregator {
 }
 
 func (a *Aggregator) init() {
-	a.fine = make([]uint64, NumFine)
+	a.lens = newLengths()
+	a.sizes = newSizeSeries(a.cfg.SeriesSeconds)
 	a.hosts = newTable[netip.Addr](a.cfg.MaxKeys)
 	a.convs = newTable[ConvKey](a.cfg.MaxKeys)
 	a.ports = newTable[PortKey](a.cfg.MaxKeys)
@@ -195,7 +197,8 @@ func (a *Aggregator) Add(p *Packet) {
 	if bs := a.series.add(sec, p.WireLen); bs > a.peak {
 		a.peak = bs
 	}
-	a.fine[fineBucket(p.WireLen)]++
+	a.lens.add(p.WireLen)
+	a.sizes.add(sec, p.WireLen)
 	a.plen[plenIndex(p.WireLen)]++
 	for s := p.Protos; s != 0; s &= s - 1 {
 		pr := bits.TrailingZeros64(uint64(s))

@@ -169,25 +169,6 @@ func TestFilter(t *testing.T) {
 	}
 }
 
-func TestSanitize(t *testing.T) {
-	for in, want := range map[string]string{
-		"example.com":         "example.com",
-		"evil\x1b[2Jname":     "evil?[2Jname",
-		"bell\a\r\nx":         "bell???x",
-		"bad\xffutf8":         "bad?utf8",
-		"ünïcode.example":     "ünïcode.example",
-		"very-long-name-here": "very-long-",
-	} {
-		max := 0
-		if in == "very-long-name-here" {
-			max = 10
-		}
-		if got := Sanitize(in, max); got != want {
-			t.Errorf("Sanitize(%q) = %q; want %q", in, got, want)
-		}
-	}
-}
-
 // TestLimitKeepsTheTopRows: a snapshot cut to a few rows has exactly the
 // first rows of the full order.
 func TestLimitKeepsTheTopRows(t *testing.T) {

@@ -80,4 +80,8 @@ type SourceStats struct {
 	QueueDrops uint64
 	// Filtered counts frames the capture filter rejected.
 	Filtered uint64
+	// NotWritten counts frames the -w file could not take, and
+	// WriteError says why (untrusted text: it holds the file's name).
+	NotWritten uint64
+	WriteError string
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"strings"
 	"time"
@@ -26,6 +27,8 @@ type Report struct {
 	KernelDrops   uint64                 `json:"kernel_drops"`
 	QueueDrops    uint64                 `json:"queue_drops"`
 	Filtered      uint64                 `json:"filtered_out"`
+	NotWritten    uint64                 `json:"not_written,omitempty"`
+	WriteError    string                 `json:"write_error,omitempty"`
 	PeakBPS       float64                `json:"peak_bytes_per_second"`
 	Protocols     map[string]ProtoReport `json:"protocols"`
 	Sizes         []SizeReport           `json:"sizes"`
@@ -142,6 +145,7 @@ func NewReport(s *Snapshot, source, filter string) *Report {
 		Packets: s.Total.Packets, Bytes: s.Total.Bytes, CapturedBytes: s.CapBytes,
 		Truncated: s.Truncated, Undecoded: s.Undecoded, NonIP: s.NonIP,
 		KernelDrops: s.Source.KernelDrops, QueueDrops: s.Source.QueueDrops, Filtered: s.Source.Filtered,
+		NotWritten: s.Source.NotWritten, WriteError: s.Source.WriteError,
 		PeakBPS:   s.Peak,
 		Protocols: map[string]ProtoReport{},
 		Sizes:     sizeReports(s.Plen), SizesFine: sizeReports(s.Sizes),
@@ -186,29 +190,49 @@ func NewReport(s *Snapshot, source, filter string) *Report {
 // WriteJSON writes the report as JSON on one line (pipe it to jq for
 // people: indenting a report of many thousand rows costs more than
 // counting them).
+//
+// The report's strings (file names, learnt names, errors) are untrusted:
+// any rune Sanitize would escape is written as a JSON \u escape, so that
+// the bytes printed hold nothing a terminal could act on.
 func (r *Report) WriteJSON(w io.Writer) error {
-	return json.NewEncoder(w).Encode(r)
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	b = append(InertJSON(b), '\n')
+	_, err = w.Write(b)
+	return err
 }
 
 // WriteText writes the report for people: totals, then the top rows of
-// each table, the protocols and the size histogram.
+// each table (top 0: every row), the protocols and the size histogram.
 func (r *Report) WriteText(w io.Writer, top int) error {
+	if top <= 0 {
+		top = math.MaxInt
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "source      %s\n", r.Source)
+	fmt.Fprintf(&b, "source      %s\n", Sanitize(r.Source, 0))
 	if r.Filter != "" {
-		fmt.Fprintf(&b, "filter      %s\n", r.Filter)
+		fmt.Fprintf(&b, "filter      %s\n", Sanitize(r.Filter, 0))
 	}
 	fmt.Fprintf(&b, "packets     %d\nbytes       %d (%s)\n", r.Packets, r.Bytes, HumanBytes(float64(r.Bytes)))
 	if r.First != nil {
 		fmt.Fprintf(&b, "first       %s\nlast        %s\nduration    %.3f s\n", r.First.Format(time.RFC3339Nano), r.Last.Format(time.RFC3339Nano), r.Duration)
-		if r.Duration > 0 {
+		// An average over less than a second says nothing: two packets a
+		// microsecond apart are not 500000 packets a second.
+		if r.Duration >= 1 {
 			fmt.Fprintf(&b, "average     %s/s, %.1f packets/s\n", HumanBits(float64(r.Bytes)*8/r.Duration), float64(r.Packets)/r.Duration)
+		} else {
+			fmt.Fprintf(&b, "average     (none: the capture lasts less than a second)\n")
 		}
 	}
 	fmt.Fprintf(&b, "truncated   %d   undecoded %d   non-IP %d   filtered out %d   drops %d kernel, %d queue\n",
 		r.Truncated, r.Undecoded, r.NonIP, r.Filtered, r.KernelDrops, r.QueueDrops)
+	if r.WriteError != "" {
+		fmt.Fprintf(&b, "-w failed   %s; %d packets not written\n", Sanitize(r.WriteError, 0), r.NotWritten)
+	}
 	if r.Error != "" {
-		fmt.Fprintf(&b, "error       %s\n", r.Error)
+		fmt.Fprintf(&b, "error       %s\n", Sanitize(r.Error, 0))
 	}
 	// The tables: the label column as wide as its widest shown label
 	// (names are cut with an ellipsis), numbers right-aligned.
@@ -219,12 +243,12 @@ func (r *Report) WriteText(w io.Writer, top int) error {
 		for i := range n {
 			l, _ := row(i)
 			labels[i] = Sanitize(l, 64)
-			if len(l) > 64 {
+			if labels[i] != Sanitize(l, 0) {
 				labels[i] = Sanitize(l, 63) + "…"
 			}
-			w = max(w, len([]rune(labels[i])))
+			w = max(w, TextWidth(labels[i]))
 		}
-		pad := func(s string) string { return s + strings.Repeat(" ", max(w-len([]rune(s)), 0)) }
+		pad := func(s string) string { return s + strings.Repeat(" ", max(w-TextWidth(s), 0)) }
 		fmt.Fprintf(&b, "\n%s %10s %12s %12s %12s\n", pad(title), "PACKETS", "BYTES", c3, c4)
 		for i := range n {
 			_, v := row(i)

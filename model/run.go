@@ -39,12 +39,26 @@ type Model struct {
 	latest   atomic.Pointer[Snapshot]
 	seq      uint64
 
+	// rescan reads the capture again for a focus (nil: it cannot be);
+	// scanCh takes what a rescan counted.
+	rescan Rescan
+	scanCh chan scanMsg
+
 	// Owned by the Run goroutine.
 	view       View
 	focus      *Aggregator
 	focusSince int64
-	lastPub    time.Time     // when the last snapshot was built
-	pubCost    time.Duration // and how long it took
+	focusGen   uint64 // counts the foci, so that a stale rescan is ignored
+	scanCancel func()
+	scanning   bool    // a rescan is running
+	progress   float64 // how far it is
+	complete   bool    // the focus covers the whole capture
+	seeded     bool    // the focus started from the tables
+	// fed counts the packets the feed sent; resetAt is fed at the last
+	// reset: the counts cover packets [resetAt, fed).
+	fed, resetAt uint64
+	lastPub      time.Time     // when the last snapshot was built
+	pubCost      time.Duration // and how long it took
 }
 
 type control struct {
@@ -59,7 +73,8 @@ func New(cfg Config, interval time.Duration) *Model {
 		interval = 250 * time.Millisecond
 	}
 	m := &Model{agg: NewAggregator(cfg), cfg: cfg, interval: interval,
-		ctl: make(chan control, 64), deltas: make(chan deltaReq), view: View{Sort: Sort10s, Limit: 500}}
+		ctl: make(chan control, 64), deltas: make(chan deltaReq), scanCh: make(chan scanMsg, 16),
+		view: View{Sort: Sort10s, Limit: 500}}
 	m.publish(false)
 	return m
 }
@@ -98,11 +113,15 @@ func (m *Model) Run(ctx context.Context, in <-chan *Batch) *Aggregator {
 				m.publish(true)
 				return m.agg
 			}
+			m.fed += uint64(len(b.Packets))
 			m.agg.AddBatch(b)
 			if m.focus != nil {
 				m.feedFocus(b)
 			}
 			PutBatch(b)
+			dirty = true
+		case msg := <-m.scanCh:
+			m.takeScan(msg)
 			dirty = true
 		case c := <-m.ctl:
 			m.apply(c)
@@ -119,6 +138,7 @@ func (m *Model) Run(ctx context.Context, in <-chan *Batch) *Aggregator {
 				dirty = false
 			}
 		case <-ctx.Done():
+			m.stopScan()
 			m.publish(false)
 			return m.agg
 		}
@@ -128,9 +148,9 @@ func (m *Model) Run(ctx context.Context, in <-chan *Batch) *Aggregator {
 func (m *Model) apply(c control) {
 	if c.reset {
 		m.agg.Reset()
-		if m.focus != nil {
-			m.focus.Reset()
-			m.focusSince = m.agg.now
+		m.resetAt = m.fed
+		if f := m.view.Focus; f != nil {
+			m.newFocus(*f) // empty: nothing counted since the reset
 		}
 	}
 	if c.view != nil {
@@ -139,12 +159,10 @@ func (m *Model) apply(c control) {
 		nf := m.view.Focus
 		switch {
 		case nf == nil:
+			m.stopScan()
 			m.focus = nil
 		case old == nil || *old != *nf:
-			m.focus = NewAggregator(Config{MaxKeys: 2000, MaxNames: 16, SeriesSeconds: m.agg.cfg.SeriesSeconds, Service: m.agg.cfg.Service})
-			m.focus.Advance(m.agg.now)
-			m.focus.start = m.agg.now
-			m.focusSince = m.agg.now
+			m.newFocus(*nf)
 		}
 	}
 }
@@ -168,9 +186,12 @@ func (m *Model) publish(done bool) {
 	s.Done = done
 	if f := m.view.Focus; f != nil {
 		row, found := m.agg.Lookup(*f)
-		fs := &Focus{Row: row, Found: found, Since: m.focusSince}
+		fs := &Focus{Row: row, Found: found, Since: m.focusSince, Complete: m.complete,
+			Scanning: m.scanning, Progress: m.progress, Seeded: m.seeded}
 		if m.focus != nil {
-			sub := m.focus.Snapshot(View{Sort: m.view.Sort, Limit: 50})
+			v := m.view
+			v.Focus = nil // the focus's own tables, cut as the view asks
+			sub := m.focus.Snapshot(v)
 			fs.Sub = sub
 		}
 		s.Focus = fs

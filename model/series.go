@@ -1,7 +1,5 @@
 package model
 
-import "net/netip"
-
 // Sample is one second of whole-capture traffic.
 type Sample struct {
 	// Sec is the second, since the epoch, of the capture clock.
@@ -19,13 +17,16 @@ type series struct {
 
 func newSeries(n int) series { return series{s: make([]Sample, n)} }
 
-func (r *series) slot(sec int64) *Sample {
-	n := int64(len(r.s))
+func (r *series) slot(sec int64) *Sample { return ringSlot(r.s, sec) }
+
+// ringSlot is the slot of second sec in a ring of one value a second.
+func ringSlot[T any](s []T, sec int64) *T {
+	n := int64(len(s))
 	i := sec % n
 	if i < 0 {
 		i += n
 	}
-	return &r.s[i]
+	return &s[i]
 }
 
 // advance moves the newest second to sec, clearing the seconds between.
@@ -116,40 +117,3 @@ func (r *series) rates(now, start int64) (bytes, pkts [3]float64) {
 	}
 	return
 }
-
-// names maps addresses to host names learnt from the traffic, bounded: a
-// full table forgets an arbitrary half of its names.
-type names struct {
-	m   map[netip.Addr]learnt
-	max int
-}
-
-type learnt struct {
-	name    string
-	fromDNS bool
-}
-
-func newNames(max int) names { return names{m: make(map[netip.Addr]learnt), max: max} }
-
-func (n *names) set(a netip.Addr, name string, fromDNS bool) {
-	if name == "" || !a.IsValid() {
-		return
-	}
-	old, ok := n.m[a]
-	if ok && fromDNS && !old.fromDNS {
-		return // what a client sent to the address says more than DNS
-	}
-	if !ok && len(n.m) >= n.max {
-		drop := len(n.m) / 2
-		for k := range n.m {
-			if drop == 0 {
-				break
-			}
-			delete(n.m, k)
-			drop--
-		}
-	}
-	n.m[a] = learnt{name, fromDNS}
-}
-
-func (n *names) get(a netip.Addr) string { return n.m[a].name }

@@ -39,28 +39,32 @@ type Key struct {
 // SortKey orders the rows of the tables.
 type SortKey uint8
 
-// The sort orders, all descending.
+// The sort orders: by a rate or a total, descending; by name (the
+// learnt name or the address of A, the port of a port row) or by
+// destination (B's name or address), ascending.
 const (
 	Sort2s SortKey = iota
 	Sort10s
 	Sort40s
 	SortBytes
 	SortPackets
-	numSortKeys
+	SortName
+	SortDst
+	NumSortKeys
 )
 
-var sortNames = [...]string{"2s", "10s", "40s", "total", "packets"}
+var sortNames = [...]string{"2s", "10s", "40s", "total", "packets", "name", "destination"}
 
 // String returns the sort order's short name.
 func (s SortKey) String() string {
-	if s < numSortKeys {
+	if s < NumSortKeys {
 		return sortNames[s]
 	}
 	return "?"
 }
 
 // Next returns the following sort order, cycling.
-func (s SortKey) Next() SortKey { return (s + 1) % numSortKeys }
+func (s SortKey) Next() SortKey { return (s + 1) % NumSortKeys }
 
 // View says how a Snapshot's tables are cut: the order, the display
 // filter, how many rows at most, and the focus.
@@ -91,7 +95,9 @@ type Row struct {
 	Out, In Counts
 	// Rates are the byte rates over Windows (2 s, 10 s, 40 s).
 	Rates [3]Rate
-	// Share is the row's fraction of all bytes.
+	// Share is the row's fraction of its table's bytes (the rows and
+	// "other" of a table add up to 1; a host table counts a frame for
+	// each of its two hosts).
 	Share float64
 	// Spark is the bytes of each of the last HistorySeconds seconds,
 	// oldest first.
@@ -159,6 +165,12 @@ type Snapshot struct {
 	// Sizes is the fine frame-length histogram; Plen the same in
 	// tshark's buckets.
 	Sizes, Plen []Bucket
+	// Lengths are the frame lengths seen, each with its count (lengths
+	// of 16384 bytes and more by fine bucket), shortest first.
+	Lengths []Bucket
+	// SizeSeries is the per-second history of frame lengths (seconds
+	// with frames only), oldest first.
+	SizeSeries []SizeSample
 	// Protocols are sorted by bytes, application protocols included.
 	Protocols []ProtoRow
 	Hosts     Table
@@ -180,9 +192,21 @@ type Focus struct {
 	Row Row
 	// Found is false when the key is not (or no longer) in its table.
 	Found bool
-	// Sub counts only the traffic of the focused row, from Since on.
+	// Sub counts only the traffic of the focused row: from the start of
+	// the capture when Complete, else from Since on.
 	Sub   *Snapshot
 	Since int64
+	// Complete says that Sub covers the whole capture: a replay of a
+	// file is read again from its start for the focused row.
+	Complete bool
+	// Scanning says that the capture is being read again for the row;
+	// Progress is how far (0 to 1).
+	Scanning bool
+	Progress float64
+	// Seeded says that Sub started from the tables (its flows, their
+	// counts and protocols, and their last 40 seconds): the capture
+	// could not be read again. Its sizes count from Since on.
+	Seeded bool
 }
 
 // Table returns the snapshot's table of the given kind.
@@ -211,6 +235,10 @@ func (a *Aggregator) Snapshot(v View) *Snapshot {
 	s.Convs = a.convTable(v, f)
 	s.Ports = a.portTable(v, f)
 	s.Flows = a.flowTable(v, f)
+	if !v.NoSpark {
+		s.Lengths = a.lens.buckets()
+		s.SizeSeries = a.sizes.last(floorDiv(a.now, 1e9), len(a.sizes.s))
+	}
 	return s
 }
 
@@ -224,7 +252,7 @@ func (a *Aggregator) summary() *Snapshot {
 		Source: a.source, Peak: a.peak,
 	}
 	s.Rates, s.PacketRates = a.series.rates(a.now, a.start)
-	s.Sizes = fineHistogram(a.fine)
+	s.Sizes = fineHistogram(a.lens.fine())
 	s.Plen = plenHistogram(&a.plen)
 	s.Protocols = a.protoRows()
 	return s
@@ -297,6 +325,8 @@ type cand struct {
 	k Key
 	e *entry
 	v float64
+	// name orders the rows when sorted by name or destination.
+	name string
 }
 
 func (a *Aggregator) sortValue(e *entry, s SortKey) float64 {
@@ -305,12 +335,40 @@ func (a *Aggregator) sortValue(e *entry, s SortKey) float64 {
 		return float64(e.total.Bytes)
 	case SortPackets:
 		return float64(e.total.Packets)
+	case SortName, SortDst:
+		return 0
 	}
 	return e.hist.rate(Windows[s], a.now, a.start)
 }
 
+// candidate makes the row candidate of a key.
+func (a *Aggregator) candidate(k Key, e *entry, s SortKey) cand {
+	c := cand{k: k, e: e, v: a.sortValue(e, s)}
+	if s == SortName || s == SortDst {
+		c.name = a.sortName(k, s == SortDst)
+	}
+	return c
+}
+
+// sortName is what a row sorts by by name: a learnt name before any
+// address, addresses in their order, ports by number.
+func (a *Aggregator) sortName(k Key, dst bool) string {
+	addr, port := k.A, k.Port
+	if dst && (k.Kind == KindConv || k.Kind == KindFlow) {
+		addr, port = k.B, k.PortB
+	}
+	if k.Kind == KindPort {
+		return string([]byte{byte(port >> 8), byte(port), k.L4})
+	}
+	if n := a.names.get(addr); n != "" {
+		return "\x00" + n
+	}
+	b := addr.As16()
+	return "\x01" + string(b[:]) + string([]byte{byte(port >> 8), byte(port)})
+}
+
 // cut sorts candidates and turns the first limit into rows.
-func (a *Aggregator) cut(kind Kind, cs []cand, v View, keys int, evicted uint64, other *entry) Table {
+func (a *Aggregator) cut(kind Kind, cs []cand, v View, keys int, evicted uint64, other *entry, sum uint64) Table {
 	n := len(cs)
 	if v.Limit > 0 && n > v.Limit {
 		n = v.Limit
@@ -322,10 +380,18 @@ func (a *Aggregator) cut(kind Kind, cs []cand, v View, keys int, evicted uint64,
 		slices.SortFunc(cs, candOrder)
 	}
 	t := Table{Kind: kind, Matched: len(cs), Keys: keys, Evicted: evicted, Rows: make([]Row, n)}
+	share := func(b uint64) float64 {
+		if sum == 0 {
+			return 0
+		}
+		return float64(b) / float64(sum)
+	}
 	for i := 0; i < n; i++ {
 		t.Rows[i] = a.row(cs[i].k, cs[i].e, !v.NoSpark)
+		t.Rows[i].Share = share(cs[i].e.total.Bytes)
 	}
 	t.Other = a.row(Key{Kind: kind}, other, false)
+	t.Other.Share = share(other.total.Bytes)
 	return t
 }
 
@@ -333,6 +399,9 @@ func (a *Aggregator) cut(kind Kind, cs []cand, v View, keys int, evicted uint64,
 // equal rows keep one order from frame to frame.
 func candOrder(x, y cand) int {
 	if c := cmp.Compare(y.v, x.v); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(x.name, y.name); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(y.e.total.Bytes, x.e.total.Bytes); c != 0 {
@@ -402,50 +471,58 @@ func compareKeys(x, y Key) int {
 
 func (a *Aggregator) hostTable(v View, f Filter) Table {
 	cs := make([]cand, 0, len(a.hosts.m))
+	sum := a.hosts.other.total.Bytes
 	for addr, e := range a.hosts.m {
+		sum += e.total.Bytes
 		k := Key{Kind: KindHost, A: addr}
 		if !f.matchRow(a, k, e) {
 			continue
 		}
-		cs = append(cs, cand{k, e, a.sortValue(e, v.Sort)})
+		cs = append(cs, a.candidate(k, e, v.Sort))
 	}
-	return a.cut(KindHost, cs, v, len(a.hosts.m), a.hosts.evicted, &a.hosts.other)
+	return a.cut(KindHost, cs, v, len(a.hosts.m), a.hosts.evicted, &a.hosts.other, sum)
 }
 
 func (a *Aggregator) convTable(v View, f Filter) Table {
 	cs := make([]cand, 0, len(a.convs.m))
+	sum := a.convs.other.total.Bytes
 	for ck, e := range a.convs.m {
+		sum += e.total.Bytes
 		k := Key{Kind: KindConv, A: ck.A, B: ck.B}
 		if !f.matchRow(a, k, e) {
 			continue
 		}
-		cs = append(cs, cand{k, e, a.sortValue(e, v.Sort)})
+		cs = append(cs, a.candidate(k, e, v.Sort))
 	}
-	return a.cut(KindConv, cs, v, len(a.convs.m), a.convs.evicted, &a.convs.other)
+	return a.cut(KindConv, cs, v, len(a.convs.m), a.convs.evicted, &a.convs.other, sum)
 }
 
 func (a *Aggregator) portTable(v View, f Filter) Table {
 	cs := make([]cand, 0, len(a.ports.m))
+	sum := a.ports.other.total.Bytes
 	for pk, e := range a.ports.m {
+		sum += e.total.Bytes
 		k := Key{Kind: KindPort, L4: pk.L4, Port: pk.Port}
 		if !f.matchRow(a, k, e) {
 			continue
 		}
-		cs = append(cs, cand{k, e, a.sortValue(e, v.Sort)})
+		cs = append(cs, a.candidate(k, e, v.Sort))
 	}
-	return a.cut(KindPort, cs, v, len(a.ports.m), a.ports.evicted, &a.ports.other)
+	return a.cut(KindPort, cs, v, len(a.ports.m), a.ports.evicted, &a.ports.other, sum)
 }
 
 func (a *Aggregator) flowTable(v View, f Filter) Table {
 	cs := make([]cand, 0, len(a.flows.m))
+	sum := a.flows.other.total.Bytes
 	for fk, e := range a.flows.m {
+		sum += e.total.Bytes
 		k := Key{Kind: KindFlow, A: fk.A, B: fk.B, L4: fk.L4, Port: fk.PortA, PortB: fk.PortB}
 		if !f.matchRow(a, k, e) {
 			continue
 		}
-		cs = append(cs, cand{k, e, a.sortValue(e, v.Sort)})
+		cs = append(cs, a.candidate(k, e, v.Sort))
 	}
-	return a.cut(KindFlow, cs, v, len(a.flows.m), a.flows.evicted, &a.flows.other)
+	return a.cut(KindFlow, cs, v, len(a.flows.m), a.flows.evicted, &a.flows.other, sum)
 }
 
 // Lookup returns the row of a key, if the key is held.

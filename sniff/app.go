@@ -100,33 +100,110 @@ func signature(b []byte) model.App {
 	return model.AppNone
 }
 
-// learnUDP learns names from DNS, mDNS and LLMNR answers.
-func (d *Decoder) learnUDP(app model.App, payload []byte) {
+// learnUDP learns names from DNS, mDNS and LLMNR answers, but only from
+// answers to questions it saw asked: an unsolicited answer (anyone on the
+// network can send one) teaches nothing. A unicast DNS answer must come
+// from the server the question went to, to the client's port, with the
+// question's id and name; a multicast (mDNS, LLMNR) answer must name what
+// was asked recently.
+func (d *Decoder) learnUDP(app model.App, payload []byte, src, dst netip.Addr, sp, dp uint16) {
 	if app != model.AppDNS && app != model.AppMDNS && app != model.AppLLMNR {
 		return
 	}
-	if len(payload) < 12 || payload[2]&0x80 == 0 { // not a response
+	if len(payload) < 12 {
 		return
 	}
 	dns := &d.dns
-	if dns.DecodeFromBytes(payload, gopacket.NilDecodeFeedback) != nil {
+	if dns.DecodeFromBytes(payload, gopacket.NilDecodeFeedback) != nil || len(dns.Questions) == 0 {
 		return
 	}
 	// The name asked for, not the end of a CNAME chain: a CDN's
 	// addresses answer for many names, and the one the client looked up
 	// is the one its user knows.
+	q := dns.Questions[0].Name
+	multicast := app != model.AppDNS
+	if !dns.QR {
+		if multicast {
+			d.asked.add(askKey{id: 0}, q)
+		} else {
+			d.asked.add(askKey{client: src, server: dst, cport: sp, sport: dp, id: dns.ID}, q)
+		}
+		return
+	}
+	k := askKey{client: dst, server: src, cport: dp, sport: sp, id: dns.ID}
+	if multicast {
+		k = askKey{id: 0}
+	}
+	if !d.asked.has(k, q) {
+		return
+	}
 	for _, rr := range dns.Answers {
 		if rr.Type != layers.DNSTypeA && rr.Type != layers.DNSTypeAAAA {
 			continue
 		}
-		name := rr.Name
-		if len(dns.Questions) > 0 {
-			name = dns.Questions[0].Name
-		}
 		if a, ok := netip.AddrFromSlice(rr.IP); ok {
-			d.addName(a.Unmap(), string(name), true)
+			d.addName(a.Unmap(), string(q), true)
 		}
 	}
+}
+
+// askKey identifies a DNS question: who asked whom, from which port,
+// with which id (all zero for multicast questions, matched by name).
+type askKey struct {
+	client, server netip.Addr
+	cport, sport   uint16
+	id             uint16
+}
+
+// asked is a bounded set of DNS questions seen.
+type asked struct {
+	m map[askKey][]string
+	n int
+}
+
+// maxAsked bounds the questions remembered; past it the oldest half (in
+// no particular order) is forgotten.
+const maxAsked = 4096
+
+func (a *asked) add(k askKey, name []byte) {
+	if len(name) == 0 || len(name) > 255 {
+		return
+	}
+	if a.m == nil {
+		a.m = make(map[askKey][]string)
+	}
+	names := a.m[k]
+	for _, n := range names {
+		if n == string(name) {
+			return
+		}
+	}
+	if a.n >= maxAsked {
+		drop := a.n / 2
+		for key, ns := range a.m {
+			if drop <= 0 {
+				break
+			}
+			delete(a.m, key)
+			drop -= len(ns)
+			a.n -= len(ns)
+		}
+		names = a.m[k]
+	}
+	if len(names) >= 16 {
+		return
+	}
+	a.m[k] = append(names, string(name))
+	a.n++
+}
+
+func (a *asked) has(k askKey, name []byte) bool {
+	for _, n := range a.m[k] {
+		if n == string(name) {
+			return true
+		}
+	}
+	return false
 }
 
 // learnTCP learns a server's name from a TLS ClientHello's SNI or an HTTP
@@ -239,8 +316,23 @@ func httpHost(b []byte) string {
 }
 
 // ServiceName returns the IANA service name of a transport port ("https"
-// for TCP 443), or "".
+// for TCP 443), or "". Ports from 1024 on are named only when pktop knows
+// their application (3306 mysql, 8080 http): the registered names of the
+// ports clients pick at random (5011 "telelpathattack", 2222
+// "EtherNet-IP-1") would pass for the service they are not.
 func ServiceName(l4 uint8, port uint16) string {
+	if port >= 1024 {
+		var m *[65536]model.App
+		switch l4 {
+		case 6:
+			m = tcpApps
+		case 17, 136:
+			m = udpApps
+		}
+		if m == nil || m[port] == model.AppNone {
+			return ""
+		}
+	}
 	var name string
 	var ok bool
 	switch l4 {

@@ -36,6 +36,9 @@ type Decoder struct {
 	// HTTP Host headers when LearnNames is set.
 	LearnNames bool
 	names      []model.Name
+	// asked remembers the DNS questions seen, so that only answers to
+	// them teach names (see learnUDP).
+	asked asked
 }
 
 // SetTruncated implements gopacket.DecodeFeedback.
@@ -733,7 +736,7 @@ func (d *Decoder) transport(s *state, proto uint8, data []byte, src, dst netip.A
 		}
 		p.App = d.udpApp(sp, dp, payload)
 		if d.LearnNames && len(payload) > 0 {
-			d.learnUDP(p.App, payload)
+			d.learnUDP(p.App, payload, src, dst, sp, dp)
 		}
 	case 1:
 		// Headers quoted inside an ICMP error are not traffic: stop.

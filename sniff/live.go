@@ -3,6 +3,8 @@ package sniff
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -42,6 +44,11 @@ type LiveStats struct {
 	// Filtered counts frames rejected by a filter run inside pktop (a
 	// filter attached to the socket rejects frames uncounted).
 	Filtered uint64
+	// NotWritten counts frames -w could not write, and WriteError says
+	// why: the first write error (a full disk, an I/O error). Writing
+	// stops there; the capture goes on.
+	NotWritten uint64
+	WriteError string
 }
 
 // Interface describes a network interface for -D.
@@ -89,7 +96,23 @@ type PermissionError struct {
 }
 
 func (e *PermissionError) Error() string {
-	return fmt.Sprintf("no permission to capture on %s: run pktop as root, or once: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v pktop) (replaying needs none: pktop -r FILE, pktop --demo)", e.Interface)
+	return fmt.Sprintf("no permission to capture on %s: run pktop as root, or once: sudo setcap cap_net_raw,cap_net_admin=eip %s (replaying needs none: pktop -r FILE, pktop --demo)", e.Interface, selfPath())
+}
+
+// selfPath is the path of the running binary, links resolved (setcap
+// must name the file itself), as a shell word.
+func selfPath() string {
+	p, err := os.Executable()
+	if err != nil {
+		return "$(command -v pktop)"
+	}
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		p = r
+	}
+	if strings.ContainsAny(p, " \t'\"$`\\") {
+		return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
+	}
+	return p
 }
 
 // liveTick is how often a live capture sends a batch, packets or not, so

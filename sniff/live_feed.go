@@ -57,6 +57,10 @@ type Live struct {
 	path  string
 
 	captured, kdrops, qdrops, filtered atomic.Uint64
+	// notWritten counts frames -w could not write; werr is why (the
+	// first error). Writing stops at the first error, counting does not.
+	notWritten atomic.Uint64
+	werr       atomic.Pointer[string]
 
 	mu      sync.Mutex
 	closed  bool
@@ -127,9 +131,23 @@ func (l *Live) FilterInKernel() bool { return l.inKernel }
 // Stats returns the capture's counters so far. It is safe to call while
 // Feed runs.
 func (l *Live) Stats() LiveStats {
-	return LiveStats{Captured: l.captured.Load(), KernelDrops: l.kdrops.Load(),
-		QueueDrops: l.qdrops.Load(), Filtered: l.filtered.Load()}
+	st := LiveStats{Captured: l.captured.Load(), KernelDrops: l.kdrops.Load(),
+		QueueDrops: l.qdrops.Load(), Filtered: l.filtered.Load(), NotWritten: l.notWritten.Load()}
+	if e := l.werr.Load(); e != nil {
+		st.WriteError = *e
+	}
+	return st
 }
+
+// writeFailed records that -w failed: the first error is kept, the file
+// is written no more, and the capture goes on.
+func (l *Live) writeFailed(err error) {
+	msg := fmt.Sprintf("writing %s: %v", l.path, unwrapPath(err))
+	l.werr.CompareAndSwap(nil, &msg)
+}
+
+// writing reports whether -w is on and has not failed.
+func (l *Live) writing() bool { return l.out != nil && l.werr.Load() == nil }
 
 // WriteTo makes Feed write every captured frame to w, as it is read: a
 // nanosecond pcap file of the interface's link type, or pcapng when
@@ -137,10 +155,19 @@ func (l *Live) Stats() LiveStats {
 // link types.
 // Call it before Feed; Feed flushes what it wrote at least every 100 ms
 // and when it returns. The caller closes w after Feed has returned (or
-// after Close).
-func (l *Live) WriteTo(w io.Writer, name string, pcapng bool) error {
+// after Close). A write that fails (a full disk) stops the writing, not
+// the capture: Stats says so.
+func (l *Live) WriteTo(w io.Writer, name string, pcapng bool) {
 	l.out = bufio.NewWriterSize(w, 1<<20)
 	l.path = name
+	if err := l.writeHeader(pcapng); err != nil {
+		// A file that cannot take even its header fails like any
+		// other write: the capture goes on, and says so.
+		l.writeFailed(err)
+	}
+}
+
+func (l *Live) writeHeader(pcapng bool) error {
 	if !pcapng && l.ifaces == nil {
 		l.pcap = pcapgo.NewWriterNanos(l.out)
 		if err := l.pcap.WriteFileHeader(uint32(l.snap), l.lt); err != nil {
@@ -212,7 +239,7 @@ func (l *Live) write(ci gopacket.CaptureInfo, data []byte, lt layers.LinkType) e
 }
 
 func (l *Live) flushOut() error {
-	if l.out == nil {
+	if !l.writing() {
 		return nil
 	}
 	if l.ng != nil {
@@ -253,8 +280,8 @@ func (l *Live) Feed(ctx context.Context, out chan<- *model.Batch) error {
 	f.dec.LearnNames = l.opt.LearnNames
 	f.batch = model.GetBatch()
 	err := f.run(ctx)
-	if ferr := l.flushOut(); ferr != nil && err == nil {
-		err = fmt.Errorf("writing %s: %v", l.path, ferr)
+	if ferr := l.flushOut(); ferr != nil {
+		l.writeFailed(ferr)
 	}
 	l.readKernelDrops()
 	f.send(time.Now().UnixNano(), true)
@@ -314,10 +341,15 @@ func (f *feeder) run(ctx context.Context) error {
 		f.captured++
 		l.captured.Add(1)
 		if l.out != nil {
-			if err := l.write(ci, data, lt); err != nil {
-				return fmt.Errorf("writing %s: %v", l.path, err)
+			if !l.writing() {
+				l.notWritten.Add(1)
+			} else if err := l.write(ci, data, lt); err != nil {
+				// A full disk stops the writing, not the capture.
+				l.writeFailed(err)
+				l.notWritten.Add(1)
+			} else {
+				f.written = true
 			}
-			f.written = true
 		}
 		b := f.batch
 		b.Packets = append(b.Packets, model.Packet{})
@@ -344,7 +376,7 @@ func (f *feeder) tick(now int64) error {
 	now = time.Now().UnixNano()
 	if f.written {
 		if err := f.l.flushOut(); err != nil {
-			return fmt.Errorf("writing %s: %v", f.l.path, err)
+			f.l.writeFailed(err)
 		}
 		f.written = false
 	}
@@ -369,7 +401,10 @@ func (f *feeder) send(now int64, last bool) {
 		b.Names = f.dec.TakeNames(b.Names)
 	}
 	st := &model.SourceStats{KernelDrops: l.kdrops.Load(), QueueDrops: l.qdrops.Load(),
-		Filtered: l.filtered.Load()}
+		Filtered: l.filtered.Load(), NotWritten: l.notWritten.Load()}
+	if e := l.werr.Load(); e != nil {
+		st.WriteError = *e
+	}
 	b.Source = st
 	select {
 	case f.out <- b:

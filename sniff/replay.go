@@ -17,18 +17,31 @@ type Player struct {
 	speed  float64 // 0: as fast as the file reads
 	paused bool
 	steps  int
+	skip   bool
+	maxGap int64 // gaps longer than this (capture time, ns) are skipped; 0: none
 	clock  int64 // the replay clock, capture time (ns)
-	done   bool
-	wake   chan struct{}
+	next   int64 // the time of the packet the replay waits for (0: none)
+	// skipped is the capture time of the last gap skipped, and skips
+	// counts the gaps skipped.
+	skipped int64
+	skips   int
+	done    bool
+	wake    chan struct{}
 }
 
+// DefaultMaxGap is the longest stretch of capture time without packets
+// that a replay waits through by default; a longer gap (a capture with
+// years between two packets) is skipped, as the replay would otherwise
+// look hung.
+const DefaultMaxGap = time.Minute
+
 // NewPlayer returns a Player at the given speed (1 is the capture's own
-// pace, 0 as fast as possible).
+// pace, 0 as fast as possible), skipping gaps longer than DefaultMaxGap.
 func NewPlayer(speed float64) *Player {
 	if speed < 0 {
 		speed = 0
 	}
-	return &Player{speed: speed, wake: make(chan struct{}, 1)}
+	return &Player{speed: speed, maxGap: int64(DefaultMaxGap), wake: make(chan struct{}, 1)}
 }
 
 func (p *Player) poke() {
@@ -45,13 +58,23 @@ func (p *Player) Speed() float64 {
 	return p.speed
 }
 
-// SetSpeed changes the replay speed.
+// SetSpeed changes the replay speed, from the current position of the
+// clock on.
 func (p *Player) SetSpeed(s float64) {
 	if s < 0 {
 		s = 0
 	}
 	p.mu.Lock()
 	p.speed = s
+	p.mu.Unlock()
+	p.poke()
+}
+
+// SetMaxGap sets the longest gap between packets (capture time) that the
+// replay waits through; longer ones are skipped. 0 never skips.
+func (p *Player) SetMaxGap(d time.Duration) {
+	p.mu.Lock()
+	p.maxGap = max(int64(d), 0)
 	p.mu.Unlock()
 	p.poke()
 }
@@ -63,7 +86,8 @@ func (p *Player) Paused() bool {
 	return p.paused
 }
 
-// SetPaused stops or restarts the replay clock.
+// SetPaused stops or restarts the replay clock; it goes on from where it
+// stopped.
 func (p *Player) SetPaused(v bool) {
 	p.mu.Lock()
 	p.paused = v
@@ -71,10 +95,20 @@ func (p *Player) SetPaused(v bool) {
 	p.poke()
 }
 
-// Step lets a paused replay move on by one second of capture time.
+// Step lets a paused replay move on by exactly one second of capture
+// time.
 func (p *Player) Step() {
 	p.mu.Lock()
 	p.steps++
+	p.mu.Unlock()
+	p.poke()
+}
+
+// Skip moves the clock to the next packet at once, over the gap before
+// it.
+func (p *Player) Skip() {
+	p.mu.Lock()
+	p.skip = true
 	p.mu.Unlock()
 	p.poke()
 }
@@ -93,11 +127,31 @@ func (p *Player) Clock() int64 {
 	return p.clock
 }
 
-func (p *Player) setClock(t int64) {
+// Waiting returns how much capture time separates the clock from the next
+// packet while the replay waits for it (0 when it does not wait).
+func (p *Player) Waiting() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.next <= p.clock {
+		return 0
+	}
+	return time.Duration(p.next - p.clock)
+}
+
+// Skipped returns how many gaps were skipped and how long the last was
+// (capture time).
+func (p *Player) Skipped() (int, time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.skips, time.Duration(p.skipped)
+}
+
+func (p *Player) setClock(t, next int64) {
 	p.mu.Lock()
 	if t > p.clock {
 		p.clock = t
 	}
+	p.next = next
 	p.mu.Unlock()
 }
 
@@ -142,15 +196,18 @@ type replayer struct {
 	batch *model.Batch
 	stats model.SourceStats
 	sent  model.SourceStats // the stats of the last batch sent
-	last  int64             // time of the last packet read
+	// sentNow is the clock of the last batch sent.
+	sentNow int64
+	last    int64 // time of the last packet read
 
 	// streams: the last packet's time, and the wall clock when it came
 	seen atomic.Pointer[seen]
 
-	// pacing: capture time base maps to wall time wallBase at speed.
+	// pacing: capture time base maps to wall time wallBase at rate (the
+	// speed, 0 while paused).
 	base     int64
 	wallBase time.Time
-	speed    float64
+	rate     float64
 	paced    bool
 }
 
@@ -191,12 +248,7 @@ func (r *replayer) run() error {
 		}
 		b := r.batch
 		b.Packets = append(b.Packets, model.Packet{})
-		p := &b.Packets[len(b.Packets)-1]
-		p.Time, p.WireLen, p.CapLen = fr.Time, uint32(fr.WireLen), uint32(fr.CapLen)
-		r.dec.Decode(fr.Data, fr.LinkType, p)
-		if fr.CapLen < fr.WireLen {
-			p.Flags |= model.FlagTruncated // cut by the snap length
-		}
+		decodeFrame(&r.dec, &fr, &b.Packets[len(b.Packets)-1])
 		if fr.Time > r.last {
 			r.last = fr.Time
 			if r.opt.Stream {
@@ -266,6 +318,7 @@ func (r *replayer) streamClock() func() {
 func (r *replayer) send(now int64) error {
 	b := r.batch
 	b.Now = now
+	r.sentNow = now
 	if r.dec.LearnNames {
 		b.Names = r.dec.TakeNames(b.Names)
 	}
@@ -283,64 +336,67 @@ func (r *replayer) send(now int64) error {
 
 // pace waits until the replay clock reaches capture time t, sending the
 // batch read so far first and moving the clock every tick while it
-// waits. It follows the Player's speed, pause and steps as they change.
+// waits. It follows the Player's speed, pause, steps and skips as they
+// change.
+//
+// The clock is base + (wall time since wallBase) x rate, where rate is
+// the speed, or 0 while paused: whenever the rate changes, base and
+// wallBase move to the clock's current position, so that the clock goes
+// on from where it was, at the new rate.
 func (r *replayer) pace(t int64) error {
 	pl := r.opt.Player
 	for {
 		pl.mu.Lock()
-		speed, paused, steps := pl.speed, pl.paused, pl.steps
-		if !paused {
+		speed, paused, maxGap := pl.speed, pl.paused, pl.maxGap
+		steps := 0
+		if paused && pl.steps > 0 {
+			steps = 1
+			pl.steps--
+		} else if !paused {
 			pl.steps = 0 // steps move a paused replay only
 		}
-		if speed == 0 && !paused && r.speed == 0 && r.paced {
-			// As fast as it reads: nothing to wait for.
-			if t > pl.clock {
-				pl.clock = t
-			}
-			pl.mu.Unlock()
-			r.base = t
-			return nil
-		}
+		skip := pl.skip
+		pl.skip = false
 		pl.mu.Unlock()
 		now := time.Now()
-		if !r.paced || speed != r.speed {
-			// (Re)anchor the clock at the current capture position.
-			cur := r.clockAt(now)
-			if !r.paced {
-				cur = t
-			}
-			r.base, r.wallBase, r.speed, r.paced = cur, now, speed, true
-		}
+		rate := speed
 		if paused {
-			if steps > 0 {
-				// Move on by one second of capture time.
-				pl.mu.Lock()
-				pl.steps--
-				pl.mu.Unlock()
-				r.base += int64(time.Second)
-			}
-			r.wallBase = now
-			if t <= r.base {
-				pl.setClock(r.base)
-				return nil
-			}
-			if err := r.wait(r.base, time.Hour); err != nil {
-				return err
-			}
-			continue
+			rate = 0
 		}
-		if speed == 0 {
-			pl.setClock(t)
-			r.base, r.wallBase = t, now
+		switch {
+		case !r.paced: // the clock starts at the first packet
+			r.base, r.wallBase, r.rate, r.paced = t, now, rate, true
+		case rate != r.rate:
+			r.base, r.wallBase, r.rate = r.clockAt(now), now, rate
+		}
+		if !paused && speed == 0 {
+			// As fast as it reads: nothing to wait for.
+			r.base, r.wallBase = max(r.base, t), now
+			pl.setClock(t, 0)
 			return nil
 		}
 		clock := r.clockAt(now)
+		if steps > 0 {
+			clock += int64(time.Second)
+			r.base, r.wallBase = clock, now
+		}
+		if t > clock && (skip || maxGap > 0 && t-clock > maxGap) {
+			pl.mu.Lock()
+			pl.skipped, pl.skips = t-clock, pl.skips+1
+			pl.mu.Unlock()
+			clock = t
+			r.base, r.wallBase = clock, now
+		}
 		if t <= clock {
-			pl.setClock(clock)
+			pl.setClock(clock, 0)
 			return nil
 		}
-		due := time.Duration(float64(t-clock) / speed)
-		if err := r.wait(clock, due); err != nil {
+		pl.setClock(clock, t)
+		d := time.Hour // paused: until the player changes
+		if rate > 0 {
+			d = time.Duration(float64(t-clock) / rate)
+		}
+		if err := r.wait(clock, d); err != nil {
 			return err
 		}
 	}
@@ -348,18 +404,22 @@ func (r *replayer) pace(t int64) error {
 
 // clockAt is the replay clock at wall time now.
 func (r *replayer) clockAt(now time.Time) int64 {
-	if r.speed == 0 {
+	if r.rate == 0 {
 		return r.base
 	}
-	return r.base + int64(float64(now.Sub(r.wallBase))*r.speed)
+	return r.base + int64(float64(now.Sub(r.wallBase))*r.rate)
 }
 
 // wait sends what was read so far with the clock at now, then sleeps for
 // at most d (never longer than a tick), waking early on a Player change.
 func (r *replayer) wait(now int64, d time.Duration) error {
-	r.opt.Player.setClock(now)
-	if err := r.send(max(now, r.last)); err != nil {
-		return err
+	now = max(now, r.last)
+	// A paused clock with nothing read needs no batch: the model would
+	// learn nothing from it.
+	if len(r.batch.Packets) > 0 || now != r.sentNow || r.stats != r.sent {
+		if err := r.send(now); err != nil {
+			return err
+		}
 	}
 	if d > tick {
 		d = tick

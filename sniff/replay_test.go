@@ -219,3 +219,136 @@ func TestStreamClockMoves(t *testing.T) {
 		}
 	})
 }
+
+// timedCapture is a pcap of one small UDP frame at each of the given
+// times (seconds after an epoch start).
+func timedCapture(t *testing.T, secs ...float64) *File {
+	t.Helper()
+	var b []byte
+	hdr := make([]byte, 24)
+	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b23c4d) // nanoseconds
+	binary.LittleEndian.PutUint16(hdr[4:], 2)
+	binary.LittleEndian.PutUint16(hdr[6:], 4)
+	binary.LittleEndian.PutUint32(hdr[16:], 65535)
+	binary.LittleEndian.PutUint32(hdr[20:], 101) // raw IP
+	b = append(b, hdr...)
+	frame := []byte{0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0, 53, 0, 53, 0, 8, 0, 0}
+	for _, s := range secs {
+		ns := int64(1.6e18) + int64(s*1e9)
+		rec := make([]byte, 16)
+		binary.LittleEndian.PutUint32(rec[0:], uint32(ns/1e9))
+		binary.LittleEndian.PutUint32(rec[4:], uint32(ns%1e9))
+		binary.LittleEndian.PutUint32(rec[8:], uint32(len(frame)))
+		binary.LittleEndian.PutUint32(rec[12:], uint32(len(frame)))
+		b = append(b, rec...)
+		b = append(b, frame...)
+	}
+	f, err := NewReader("timed.pcap", strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// elapsedClock is the player's clock, seconds after the first packet.
+func elapsedClock(pl *Player) float64 { return float64(pl.Clock()-int64(1.6e18)) / 1e9 }
+
+// TestPlayerPauseResume: in fake time, a replay paused at 7.7 s and
+// resumed ten minutes later goes on from 7.7 s at once; a step moves a
+// paused clock by exactly a second; a speed change applies at once.
+func TestPlayerPauseResume(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		secs := make([]float64, 0, 600)
+		for i := range 600 {
+			secs = append(secs, float64(i)*0.1)
+		}
+		f := timedCapture(t, secs...)
+		pl := NewPlayer(1)
+		ch := make(chan *model.Batch, 100000)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go Replay(ctx, f, ch, Options{Player: pl})
+		at := func(want float64, what string) {
+			t.Helper()
+			synctest.Wait()
+			if got := elapsedClock(pl); got < want-0.11 || got > want+0.11 {
+				t.Errorf("%s: the clock is at %.2f s; want %.2f s", what, got, want)
+			}
+		}
+		time.Sleep(7700 * time.Millisecond)
+		at(7.7, "after 7.7 s at x1")
+		pl.SetPaused(true)
+		time.Sleep(10 * time.Minute)
+		at(7.7, "paused for 10 minutes")
+		pl.Step()
+		at(8.7, "one step")
+		pl.Step()
+		pl.Step()
+		at(10.7, "two more steps")
+		pl.SetPaused(false)
+		time.Sleep(time.Second)
+		at(11.7, "a second after resuming")
+		pl.SetSpeed(10)
+		time.Sleep(2 * time.Second)
+		at(31.7, "two seconds at x10")
+		pl.SetSpeed(0.5)
+		time.Sleep(2 * time.Second)
+		at(32.7, "two seconds at x0.5")
+		cancel()
+	})
+}
+
+// TestPlayerGaps: a gap longer than the player's limit is skipped at
+// once, and said; a shorter one is waited through, Waiting saying how
+// long it is, until Skip jumps it.
+func TestPlayerGaps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const years = 4.5 * 365 * 24 * 3600
+		f := timedCapture(t, 0, 1, 2, 2+years, 3+years, 3+years+30, 3+years+31)
+		pl := NewPlayer(1)
+		ch := make(chan *model.Batch, 1000)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- Replay(ctx, f, ch, Options{Player: pl}) }()
+		time.Sleep(2500 * time.Millisecond)
+		synctest.Wait()
+		if n, gap := pl.Skipped(); n != 1 || gap < time.Duration(years-1)*time.Second {
+			t.Errorf("after 2.5 s: %d gaps skipped, the last %v; want the 4.5-year gap skipped", n, gap)
+		}
+		if got := elapsedClock(pl) - years; got < 2.4 || got > 2.6 {
+			t.Errorf("the clock is %.2f s after the gap's end; want 2.5", got)
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if w := pl.Waiting(); w < 28*time.Second || w > 30*time.Second {
+			t.Errorf("waiting through a 30 s gap: Waiting says %v", w)
+		}
+		pl.Skip()
+		synctest.Wait()
+		if w := pl.Waiting(); w > time.Second {
+			t.Errorf("after Skip, Waiting says %v", w)
+		}
+		if n, _ := pl.Skipped(); n != 2 {
+			t.Errorf("%d gaps skipped; want 2", n)
+		}
+		time.Sleep(2 * time.Second)
+		if err := <-done; err != nil || !pl.Done() {
+			t.Errorf("the replay should be done: %v", err)
+		}
+	})
+}
+
+// TestServiceNames: well-known ports and the registered ports pktop knows
+// are named; the ports clients pick are not.
+func TestServiceNames(t *testing.T) {
+	for _, c := range []struct {
+		l4   uint8
+		port uint16
+		want string
+	}{{6, 443, "https"}, {17, 53, "domain"}, {6, 3306, "mysql"}, {17, 5011, ""}, {6, 2222, ""}, {6, 40000, ""}} {
+		if got := ServiceName(c.l4, c.port); got != c.want {
+			t.Errorf("%d/%d: %q; want %q", c.l4, c.port, got, c.want)
+		}
+	}
+}

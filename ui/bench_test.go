@@ -46,7 +46,7 @@ func BenchmarkFrame(b *testing.B) {
 		sel  int
 	}{{"hosts", model.KindHost, 0}, {"hosts-scrolled", model.KindHost, 450}, {"conversations", model.KindConv, 0}} {
 		b.Run(tc.name, func(b *testing.B) {
-			st := state{view: s.View, names: true, services: true, cycle: paneSizes, w: 120, h: 40, kind: tc.kind}
+			st := state{view: s.View, names: true, services: true, w: 120, h: 40, kind: tc.kind}
 			st.sel[tc.kind] = cursor{idx: tc.sel, ok: true, key: s.Table(tc.kind).Rows[tc.sel].Key}
 			b.ReportAllocs()
 			for b.Loop() {

@@ -23,6 +23,17 @@ type diffScreen struct {
 	shown   []dcell // what was handed to tcell
 	valid   bool    // shown matches tcell's buffer
 	initErr error
+	// onEvent, when set, sees every event first.
+	onEvent func(tcell.Event)
+}
+
+// PollEvent returns the next event, shown to onEvent first.
+func (s *diffScreen) PollEvent() tcell.Event {
+	ev := s.Screen.PollEvent()
+	if ev != nil && s.onEvent != nil {
+		s.onEvent(ev)
+	}
+	return ev
 }
 
 // dcell is one cell: comparable, so that frames can be diffed.

@@ -30,7 +30,10 @@
 // Every snapshot is immutable: the pump and the UI goroutine both read
 // the frame's snapshot without locks.
 //
-// Text that comes from packets (host names learnt from DNS, TLS SNI and
-// HTTP) goes through model.Sanitize (no control characters) and
-// tview.Escape (no colour tags) before it reaches a widget.
+// The screen is drawn in cells (canvas.go), never through tview's tagged
+// text: no text is parsed for markup on its way to the terminal. Text
+// that comes from packets or file names (host names, the source, filters,
+// errors) is made inert by model.Sanitize, pktop's one path for untrusted
+// text, where it enters a frame (safe in format.go); FuzzUntrustedText
+// draws arbitrary bytes through it onto a simulation screen.
 package ui

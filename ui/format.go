@@ -9,35 +9,23 @@ import (
 	"time"
 
 	"github.com/pktop/pktop/model"
-	"github.com/rivo/tview"
-	"github.com/rivo/uniseg"
 )
 
 // maxNameRunes bounds a name from the traffic before it is measured.
 const maxNameRunes = 256
 
-// safe makes untrusted text (from packets) fit for a widget with dynamic
-// colours: no control characters, at most w cells wide (w > 0), and no
-// tview tags.
+// safe makes untrusted text (from packets, file names) inert and cuts it
+// to at most w cells (w <= 0: no cut). It is the screen's way into
+// model.Sanitize, the one path for untrusted text.
 func safe(s string, w int) string {
-	return tview.Escape(fit(model.Sanitize(s, maxNameRunes), w))
+	return fit(model.Sanitize(s, maxNameRunes), w)
 }
 
-// esc escapes trusted text that may still hold brackets (a file name).
-func esc(s string) string { return tview.Escape(model.Sanitize(s, 0)) }
+// width returns the number of cells inert text takes.
+func width(s string) int { return model.TextWidth(s) }
 
-// width returns the number of cells s takes (s holds no tags).
-func width(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return uniseg.StringWidth(s)
-		}
-	}
-	return len(s)
-}
-
-// fit cuts s to at most w cells, ending it with "…" when cut (w <= 0:
-// no cut).
+// fit cuts inert text s to at most w cells, ending it with "…" when cut
+// (w <= 0: no cut).
 func fit(s string, w int) string {
 	if w <= 0 || width(s) <= w {
 		return s
@@ -45,19 +33,15 @@ func fit(s string, w int) string {
 	if w == 1 {
 		return "…"
 	}
-	var b strings.Builder
 	n := 0
-	g := uniseg.NewGraphemes(s)
-	for g.Next() {
-		cw := g.Width()
+	for i, r := range s {
+		cw := max(model.CellWidth(r), 1)
 		if n+cw > w-1 {
-			break
+			return s[:i] + "…"
 		}
-		b.WriteString(g.Str())
 		n += cw
 	}
-	b.WriteString("…")
-	return b.String()
+	return s
 }
 
 // fitMiddle cuts s to at most w cells by removing its middle (for
@@ -72,22 +56,6 @@ func fitMiddle(s string, w int) string {
 	head := (w - 1) / 2
 	tail := w - 1 - head
 	return s[:head] + "…" + s[len(s)-tail:]
-}
-
-// padRight pads s (of visible width sw) with spaces to w cells.
-func padRight(b *strings.Builder, s string, sw, w int) {
-	b.WriteString(s)
-	for i := sw; i < w; i++ {
-		b.WriteByte(' ')
-	}
-}
-
-// padLeft right-aligns the ASCII string s in w cells.
-func padLeft(b *strings.Builder, s string, w int) {
-	for i := len(s); i < w; i++ {
-		b.WriteByte(' ')
-	}
-	b.WriteString(s)
 }
 
 // rate formats a byte rate in bytes or bits per second, without the
@@ -165,23 +133,32 @@ func elapsed(ns int64) string {
 // sparkChars are the eight levels of a sparkline.
 var sparkChars = []rune("▁▂▃▄▅▆▇█")
 
-// spark draws the last w values as a sparkline scaled to their maximum;
-// a zero is a blank, any traffic at least the lowest bar.
-func spark(b *strings.Builder, vals []uint64, w int) {
+// spark draws the last 40 seconds of vals (one value a second, oldest
+// first) as a sparkline of w cells, each cell the sum of 40/w seconds,
+// scaled to their maximum: a zero is a blank, any traffic at least the
+// lowest bar.
+func spark(vals []uint64, w int) string {
 	if w <= 0 {
-		return
+		return ""
 	}
-	if len(vals) > w {
-		vals = vals[len(vals)-w:]
+	per := max(model.HistorySeconds/w, 1)
+	if len(vals) > w*per {
+		vals = vals[len(vals)-w*per:]
+	}
+	cells := make([]uint64, w)
+	for i, v := range vals {
+		// The newest second goes in the last cell.
+		c := w - 1 - (len(vals)-1-i)/per
+		if c >= 0 {
+			cells[c] += v
+		}
 	}
 	var peak uint64
-	for _, v := range vals {
+	for _, v := range cells {
 		peak = max(peak, v)
 	}
-	for i := len(vals); i < w; i++ {
-		b.WriteByte(' ')
-	}
-	for _, v := range vals {
+	var b strings.Builder
+	for _, v := range cells {
 		if v == 0 || peak == 0 {
 			b.WriteByte(' ')
 			continue
@@ -189,6 +166,7 @@ func spark(b *strings.Builder, vals []uint64, w int) {
 		l := int((v*8 + peak - 1) / peak) // 1..8
 		b.WriteRune(sparkChars[l-1])
 	}
+	return b.String()
 }
 
 // speedLabel names a replay speed: x1, x2.5, max.
@@ -200,7 +178,7 @@ func speedLabel(s float64) string {
 }
 
 // speeds are the steps of + and -; past the last comes 0 (max).
-var speeds = []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 1000}
+var speeds = []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}
 
 // faster returns the next speed up from s (0 is the top).
 func faster(s float64) float64 {
@@ -236,6 +214,8 @@ func keyLabel(k model.Key, services bool, svc string) string {
 		return addr(k.A)
 	case model.KindConv:
 		return addr(k.A) + " <=> " + addr(k.B)
+	case model.KindFlow:
+		return l4Name(k.L4) + " " + netip.AddrPortFrom(k.A, k.Port).String() + " <=> " + netip.AddrPortFrom(k.B, k.PortB).String()
 	}
 	return portLabel(k, services, svc)
 }
@@ -247,20 +227,24 @@ func addr(a netip.Addr) string {
 	return a.String()
 }
 
+// l4Name names an IP protocol: tcp, udp, sctp, or its number.
+func l4Name(n uint8) string {
+	switch n {
+	case 6:
+		return "tcp"
+	case 17:
+		return "udp"
+	case 132:
+		return "sctp"
+	case 136:
+		return "udplite"
+	}
+	return strconv.Itoa(int(n))
+}
+
 // portLabel names a port row: tcp/443 https.
 func portLabel(k model.Key, services bool, svc string) string {
-	var l4 string
-	switch k.L4 {
-	case 6:
-		l4 = "tcp"
-	case 17:
-		l4 = "udp"
-	case 132:
-		l4 = "sctp"
-	default:
-		l4 = strconv.Itoa(int(k.L4))
-	}
-	s := l4 + "/" + strconv.Itoa(int(k.Port))
+	s := l4Name(k.L4) + "/" + strconv.Itoa(int(k.Port))
 	if services && svc != "" {
 		s += " " + svc
 	}

@@ -1,52 +1,64 @@
 package ui
 
 import (
+	"cmp"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pktop/pktop/model"
-	"github.com/rivo/tview"
 )
 
-// frame is everything a redraw sets: the text of each widget, formatted
-// by the pump goroutine from one snapshot and one copy of the view
-// state. The UI goroutine only copies it into the widgets.
+// frame is everything a redraw shows: the whole screen as a canvas,
+// painted by the pump goroutine from one snapshot and one copy of the
+// view state. The UI goroutine only copies it to the terminal.
 type frame struct {
-	snap    *model.Snapshot
-	lay     layout
-	kind    model.Kind
-	header  string
-	talkers string
-	status  string
-	panes   [numPanes]string
-	titles  [numPanes]string
+	snap *model.Snapshot
+	lay  layout
+	kind model.Kind
+	cv   *canvas
+	// rows are the rows of the shown table, in the order shown.
+	rows []model.Row
 	// cur is the cursor of the shown table as resolved in this frame.
 	cur cursor
-	// tabs are the x ranges of the three tab labels on the tab line.
-	tabs [3][2]int
+	// tabs are the x ranges of the tab labels on the tab line.
+	tabs []tabSpan
+	// rowLines is how many screen lines a row takes (2 in two-line mode).
+	rowLines int
+}
+
+// tabSpan is where a tab's label is on the tab line.
+type tabSpan struct {
+	kind   model.Kind
+	x0, x1 int
 }
 
 // same reports whether f draws exactly what g draws.
 func (f *frame) same(g *frame) bool {
-	return g != nil && f.lay == g.lay && f.header == g.header && f.talkers == g.talkers &&
-		f.status == g.status && f.panes == g.panes && f.titles == g.titles
+	return g != nil && f.lay == g.lay && f.cv.same(g.cv)
 }
 
 // playerState is what the header says of the replay.
 type playerState struct {
-	has    bool
-	speed  float64
-	paused bool
-	done   bool
+	has     bool
+	speed   float64
+	paused  bool
+	done    bool
+	waiting time.Duration
+	skips   int
+	skipped time.Duration
 }
 
 // cursor is the selected row of a table: its index and key, and the
-// first row shown.
+// first row shown. Until the user moves it (moved), it stays on the
+// first row, so that the top of the ranking stays in view.
 type cursor struct {
 	idx, top int
 	key      model.Key
 	ok       bool // key is set
+	moved    bool // the user moved the selection: it follows its row
 	end      bool // stay on the last row
 }
 
@@ -54,144 +66,268 @@ type cursor struct {
 // the column headings.
 const talkersTop = 2
 
-// buildFrame formats a frame. It reads the snapshot and st and changes
-// neither; it may run on any goroutine.
+// buildFrame formats a frame and paints it. It reads the snapshot and st
+// and changes neither; it may run on any goroutine.
 func buildFrame(s *model.Snapshot, st *state, pl playerState, src Source, th theme) *frame {
-	f := &frame{snap: s, kind: st.kind}
-	f.lay = computeLayout(st.w, st.h, st.cycle, talkersNeed(s.Table(st.kind)))
-	f.header = headerText(s, st, pl, src, th, f.lay.w)
-	f.talkers, f.cur, f.tabs = talkersText(s, st, th, f.lay.talkers)
-	f.status = statusText(st, th, f.lay.w)
+	f := &frame{snap: s, kind: st.kind, rowLines: 1}
+	if st.lines == twoLines {
+		f.rowLines = 2
+	}
+	t := shownTable(s, st)
+	f.rows = ordered(t.Rows, st.order)
+	f.lay = computeLayout(st.w, st.h, st.cycle, talkersTop+max(len(f.rows), 1)*f.rowLines+1)
+	cv := newCanvas(f.lay.w, f.lay.h, st.ascii)
+	f.cv = cv
+	cv.lines(f.lay.header, headerText(s, st, pl, src, th, f.lay.w))
+	var talkers []*line
+	talkers, f.cur, f.tabs = talkersText(s, t, f.rows, st, th, f.lay.talkers)
+	cv.lines(f.lay.talkers, talkers)
+	cv.lines(f.lay.status, []*line{statusText(st, th, f.lay)})
 	for p := range numPanes {
 		r := f.lay.panes[p].inner()
 		if r.w <= 0 || r.h <= 0 {
 			continue
 		}
+		var title string
+		var body []*line
 		switch p {
 		case paneProtos:
-			f.titles[p], f.panes[p] = protosText(s, st, th, r.w, r.h)
+			title, body = protosText(s, st, th, r.w, r.h)
 		case paneSizes:
-			f.titles[p], f.panes[p] = sizesText(s, st, r.w, r.h)
+			title, body = sizesText(s, st, th, r.w, r.h)
+		case paneSizeTime:
+			title, body = sizeTimeText(s, st, th, r.w, r.h)
 		case paneThru:
-			f.titles[p], f.panes[p] = thruText(s, st, r.w, r.h)
+			title, body = thruText(s, st, th, r.w, r.h)
 		}
-		title := f.titles[p]
-		if f.lay.w < 120 && p != paneProtos || f.lay.w < 72 {
+		if f.lay.slotted() && p != paneProtos {
 			title = fit(title, r.w-11) + " (v: next)"
 		}
-		f.titles[p] = " " + tview.Escape(fit(title, r.w-2)) + " "
+		cv.box(f.lay.panes[p], title, th.border(), th.heading())
+		cv.lines(r, body)
+	}
+	if st.help {
+		helpBox(cv, st, th)
 	}
 	return f
 }
 
-// talkersNeed is the number of lines the talkers pane fills for t: the
-// tab line, the headings, the rows (at least one, for a message) and the
-// "other" row.
-func talkersNeed(t *model.Table) int {
-	n := talkersTop + max(len(t.Rows), 1)
-	if t.Evicted > 0 {
-		n++
+// shownTable is the table the talkers pane shows: the focused traffic's
+// own table while a row is focused, else the whole capture's.
+func shownTable(s *model.Snapshot, st *state) *model.Table {
+	if sub := focusSnap(s, st); sub != nil {
+		return sub.Table(st.kind)
 	}
-	return n
+	return s.Table(st.kind)
 }
 
-// headerText is two lines: the source and its state, then the counters.
-func headerText(s *model.Snapshot, st *state, pl playerState, src Source, th theme, w int) string {
-	l := newLine(w)
-	l.add(th.title(), "pktop")
-	l.add("", " ")
-	l.add("", src.Title)
-	if src.Filter != "" {
-		l.add(th.label(), "  filter ")
-		l.add("", src.Filter)
+// focusSnap is the snapshot of the focused traffic alone, when the view
+// is focused and the model counted it.
+func focusSnap(s *model.Snapshot, st *state) *model.Snapshot {
+	if st.view.Focus == nil || s.Focus == nil || s.Focus.Sub == nil {
+		return nil
 	}
-	l.add("", "  ")
+	return s.Focus.Sub
+}
+
+// ordered puts rows in the frozen order (o): rows that were there when
+// the order was frozen keep their places, new ones follow in the model's
+// order.
+func ordered(rows []model.Row, order map[model.Key]int) []model.Row {
+	if order == nil {
+		return rows
+	}
+	out := slices.Clone(rows)
+	slices.SortStableFunc(out, func(a, b model.Row) int {
+		ia, oka := order[a.Key]
+		ib, okb := order[b.Key]
+		switch {
+		case oka && okb:
+			return cmp.Compare(ia, ib)
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// headerText is two lines: pktop, the state and the source, then the
+// counters. The state, drops, errors and bad frames always show: at a
+// narrow width the source's name is shortened in its middle and the
+// less needed parts (the date, two of the three rates) are left out.
+func headerText(s *model.Snapshot, st *state, pl playerState, src Source, th theme, w int) []*line {
+	narrow := w < 100
+	// The state, first: what the screen is showing.
+	state := newLine(w)
 	switch {
 	case st.err != "":
-		l.add(th.bad(), "error: "+st.err)
+		state.add(th.bad(), "error")
 	case s.Done:
-		l.add(th.warn(), "end of capture")
+		state.add(th.warn(), "end of capture")
 	case st.paused:
-		l.add(th.warn(), "paused")
+		state.add(th.warn(), "paused")
 	case src.Live:
-		l.add(th.ok(), "live")
+		state.add(th.ok(), "live")
+	case src.Stream && s.Total.Packets == 0:
+		state.add(th.warn(), "waiting for a capture on stdin")
+	case src.Stream:
+		state.add(th.ok(), "reading stdin")
 	default:
-		l.add(th.ok(), "running")
-	}
-	if st.err != "" && s.Done {
-		l.add(th.warn(), "  end of input")
+		state.add(th.ok(), "running")
 	}
 	if pl.has && !s.Done && st.err == "" {
-		l.add("", " ")
-		l.add(th.ok(), speedLabel(pl.speed))
+		state.add(plain, " ")
+		state.add(th.ok(), speedLabel(pl.speed))
 		if pl.paused && !st.paused {
-			l.add(th.warn(), " (clock paused)")
+			state.add(th.warn(), " (clock paused)")
 		}
-	} else if !pl.has && !src.Live && !s.Done && st.err == "" {
-		l.add(th.ok(), " max")
-	}
-	// A narrow terminal keeps the header's counters whole (drops and bad
-	// frames last on the second line) by leaving out the clock and two
-	// of the three rates.
-	narrow := w < 100
-	if s.First != 0 {
-		l.add(th.label(), "  time ")
-		l.add("", elapsed(s.Now-s.First))
-		if !narrow {
-			l.add(th.label(), "  at ")
-			l.add("", time.Unix(0, s.Now).UTC().Format("2006-01-02 15:04:05"))
+		if wait := time.Duration(float64(pl.waiting) / max(pl.speed, 1e-9)); pl.waiting > 0 && (wait > 2*time.Second || pl.paused) {
+			state.add(th.warn(), " next packet in "+humanSpan(pl.waiting)+" (→ skips)")
 		}
 	}
+	var errs []span
+	if st.err != "" {
+		errs = append(errs, span{th.bad(), "  " + safe(st.err, 0)})
+	}
+	if s.Source.WriteError != "" {
+		errs = append(errs, span{th.bad(), "  -w failed (" + group(s.Source.NotWritten) + " not written): " + safe(s.Source.WriteError, 0)})
+	}
+	// What the tables show: the focus and the display filter.
+	var view []span
 	if st.view.Focus != nil {
-		l.add(th.label(), "  focus ")
-		l.add(th.warn(), focusLabel(s, *st.view.Focus, st))
+		view = append(view, span{th.label(), "  focus "}, span{th.warn(), focusLabel(s, *st.view.Focus, st)})
 	}
 	if st.view.Filter != "" {
-		l.add(th.label(), "  show ")
-		l.add(th.warn(), st.view.Filter)
+		view = append(view, span{th.label(), "  show "}, span{th.warn(), safe(st.view.Filter, 0)}, span{th.dim(), " (whole rows)"})
 	}
-	var b strings.Builder
-	b.WriteString(l.String())
-	b.WriteByte('\n')
+	// The clock.
+	var clock, date []span
+	if s.First != 0 {
+		clock = []span{{th.label(), "  time "}, {plain, elapsed(s.Now - s.First)}}
+		date = []span{{th.label(), "  at "}, {plain, time.Unix(0, s.Now).UTC().Format("2006-01-02 15:04:05")}}
+	}
+	// The source and its filter and -w file take what is left, the
+	// source shortened in its middle.
+	title := safe(src.Title, 0)
+	var extra []span
+	if st.filter != "" {
+		extra = append(extra, span{th.label(), "  filter "}, span{plain, safe(st.filter, 0)})
+	}
+	if src.Writing != "" && s.Source.WriteError == "" {
+		extra = append(extra, span{th.label(), "  -w "}, span{plain, safe(src.Writing, 0)})
+	}
+	fixed := 6 + state.w + spansWidth(errs) + spansWidth(view)
+	room := w - fixed - 2
+	keep := func(ss []span) []span {
+		if n := spansWidth(ss); n+8 <= room {
+			room -= n
+			return ss
+		}
+		return nil
+	}
+	clock = keep(clock)
+	extra = keep(extra)
+	if !narrow {
+		date = keep(date)
+	} else {
+		date = nil
+	}
+	l := newLine(w)
+	l.add(th.title(), "pktop ")
+	for _, sp := range state.spans {
+		l.add(sp.st, sp.s)
+	}
+	if room >= 4 {
+		l.add(plain, "  ")
+		l.add(plain, fitPath(title, room))
+	}
+	for _, part := range [][]span{extra, errs, clock, date, view} {
+		for _, sp := range part {
+			l.add(sp.st, sp.s)
+		}
+	}
+	first := l
 
 	l = newLine(w)
 	l.add(th.label(), "pkts ")
-	l.add("", group(s.Total.Packets))
+	l.add(plain, group(s.Total.Packets))
 	l.add(th.label(), "  bytes ")
-	l.add("", model.HumanBytes(float64(s.Total.Bytes)))
+	l.add(plain, model.HumanBytes(float64(s.Total.Bytes)))
 	l.add(th.label(), "  rate ")
 	for i, win := range model.Windows {
 		if narrow && i != 1 {
 			continue // the 10 s rate only
 		}
 		if i > 0 && !narrow {
-			l.add("", " ")
+			l.add(plain, " ")
 		}
 		l.add(th.label(), strconv.Itoa(win)+"s ")
-		l.add("", rate(s.Rates[i], st.bits)+"/s")
+		l.add(plain, rate(s.Rates[i], st.bits)+"/s")
 	}
 	l.add(th.label(), "  pkt/s ")
-	l.add("", strconv.FormatFloat(s.PacketRates[1], 'f', 0, 64))
+	l.add(plain, strconv.FormatFloat(s.PacketRates[1], 'f', 0, 64))
+	// Drops: a live capture knows its own and the kernel's; a file says
+	// what its capture dropped only when it recorded it (pcapng
+	// statistics); of a stream, nobody knows.
 	drops := s.Source.KernelDrops + s.Source.QueueDrops
-	l.add(th.label(), "  drops ")
-	if drops > 0 {
-		l.add(th.bad(), group(s.Source.KernelDrops)+"+"+group(s.Source.QueueDrops))
-	} else {
-		l.add("", "0")
+	if src.Live || drops > 0 {
+		l.add(th.label(), "  drops ")
+		if drops > 0 {
+			l.add(th.bad(), group(s.Source.KernelDrops)+"+"+group(s.Source.QueueDrops))
+		} else {
+			l.add(plain, "0")
+		}
 	}
 	bad := s.Truncated + s.Undecoded
 	l.add(th.label(), "  bad ")
 	if bad > 0 {
 		l.add(th.warn(), group(s.Truncated)+" cut "+group(s.Undecoded)+" undecoded")
 	} else {
-		l.add("", "0")
+		l.add(plain, "0")
 	}
 	if s.Source.Filtered > 0 {
 		l.add(th.label(), "  filtered ")
-		l.add("", group(s.Source.Filtered))
+		l.add(plain, group(s.Source.Filtered))
 	}
-	b.WriteString(l.String())
-	return b.String()
+	return []*line{first, l}
+}
+
+func spansWidth(ss []span) int {
+	n := 0
+	for _, s := range ss {
+		n += width(s.s)
+	}
+	return n
+}
+
+// fitPath cuts a (file) name to w cells, keeping its end (the file's own
+// name) and its start.
+func fitPath(s string, w int) string {
+	if width(s) <= w || w < 8 || width(s) != len(s) {
+		return fit(s, w)
+	}
+	tail := w * 2 / 3
+	head := w - tail - 1
+	return s[:head] + "…" + s[len(s)-tail:]
+}
+
+// humanSpan formats a stretch of capture time for people: 23s, 4m10s, 3.2 days,
+// 4.5 years.
+func humanSpan(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return strconv.FormatFloat(d.Seconds(), 'f', 0, 64) + "s"
+	case d < time.Hour:
+		return d.Truncate(time.Second).String()
+	case d < 48*time.Hour:
+		return strconv.FormatFloat(d.Hours(), 'f', 1, 64) + " hours"
+	case d < 2*365*24*time.Hour:
+		return strconv.FormatFloat(d.Hours()/24, 'f', 1, 64) + " days"
+	}
+	return strconv.FormatFloat(d.Hours()/24/365.25, 'f', 1, 64) + " years"
 }
 
 // focusLabel names the focused row, with its learnt names when shown.
@@ -205,11 +341,12 @@ func focusLabel(s *model.Snapshot, k model.Key, st *state) string {
 	return rowLabel(&r, st)
 }
 
-// rowLabel is the plain (sanitized, unescaped) label of a row.
+// rowLabel is the inert label of a row: a learnt name is followed by its
+// address, so that no two rows read the same.
 func rowLabel(r *model.Row, st *state) string {
 	side := func(a interface{ String() string }, name string) string {
 		if st.names && name != "" {
-			return model.Sanitize(name, maxNameRunes)
+			return safe(name, 0) + " " + a.String()
 		}
 		return a.String()
 	}
@@ -218,8 +355,10 @@ func rowLabel(r *model.Row, st *state) string {
 		return side(r.A, r.NameA)
 	case model.KindConv:
 		return side(r.A, r.NameA) + " <=> " + side(r.B, r.NameB)
+	case model.KindFlow:
+		return l4Name(r.L4) + " " + side(netip.AddrPortFrom(r.A, r.Port), r.NameA) + " <=> " + side(netip.AddrPortFrom(r.B, r.PortB), r.NameB)
 	}
-	return portLabel(r.Key, st.services, model.Sanitize(r.Service, 32))
+	return portLabel(r.Key, st.services, safe(r.Service, 32))
 }
 
 // Column ids of the talkers table.
@@ -249,19 +388,25 @@ var colWidth = [numCols]int{
 var dropOrder = []colID{colPkts, col40s, col2s, colSpark, colShare, colOut, colIn, colTotal, col10s}
 
 // Name column bounds by table.
-var nameMin = [3]int{15, 31, 12}
-var nameMax = [3]int{46, 80, 30}
+var nameMin = map[model.Kind]int{model.KindHost: 15, model.KindConv: 31, model.KindPort: 12, model.KindFlow: 40}
+var nameMax = map[model.Kind]int{model.KindHost: 60, model.KindConv: 96, model.KindPort: 30, model.KindFlow: 110}
 
-const (
-	sparkMin = 6
-	sparkMax = model.HistorySeconds
-)
+const sparkMin = 5
 
 // columns picks the columns for a table w cells wide: which are shown,
 // the name's width and the sparkline's.
-func columns(kind model.Kind, sort model.SortKey, w, natural int) (show [numCols]bool, nameW, sparkW int) {
+func columns(kind model.Kind, st *state, w, natural int) (show [numCols]bool, nameW, sparkW int) {
 	for c := range show {
 		show[c] = true
+	}
+	if st.noTotals {
+		show[colOut], show[colIn], show[colTotal], show[colPkts] = false, false, false, false
+	}
+	if st.lines == twoLines { // each line's TOTAL is its direction's
+		show[colOut], show[colIn] = false, false
+	}
+	if st.noBars {
+		show[colSpark] = false
 	}
 	fixed := func() int {
 		n := 0
@@ -272,9 +417,10 @@ func columns(kind model.Kind, sort model.SortKey, w, natural int) (show [numCols
 		}
 		return n
 	}
-	keep := sortCol(sort)
+	keep := sortCol(st.view.Sort)
+	nmin := nameMin[kind]
 	need := func() int {
-		n := fixed() + nameMin[kind]
+		n := fixed() + nmin
 		if show[colSpark] {
 			n += 1 + sparkMin
 		}
@@ -289,18 +435,30 @@ func columns(kind model.Kind, sort model.SortKey, w, natural int) (show [numCols
 		}
 	}
 	rem := w - fixed()
-	nameW = min(max(natural, nameMin[kind]), nameMax[kind])
-	if show[colSpark] {
-		sparkW = min(rem-nameW-1, sparkMax)
+	nameW = min(max(natural, nmin), nameMax[kind])
+	switch {
+	case show[colSpark]:
+		sparkW = sparkCells(min(rem-nameW-1, model.HistorySeconds))
 		if sparkW < sparkMin {
-			sparkW = sparkMin
+			sparkW = sparkCells(sparkMin)
 		}
 		nameW = rem - sparkW - 1
-	} else {
-		nameW = rem
+	case show[colTotal]:
+		nameW = rem // the columns reach the right edge
 	}
-	nameW = max(nameW, 1)
+	nameW = max(min(nameW, rem), 1)
 	return show, nameW, sparkW
+}
+
+// sparkCells is the widest sparkline of at most w cells whose cells each
+// hold a whole number of the last 40 seconds: 40, 20, 10, 8, 5 cells.
+func sparkCells(w int) int {
+	for _, n := range []int{40, 20, 10, 8, 5} {
+		if n <= w {
+			return n
+		}
+	}
+	return 5
 }
 
 // sortCol is the column a sort order sorts on.
@@ -314,92 +472,98 @@ func sortCol(s model.SortKey) colID {
 		return colTotal
 	case model.SortPackets:
 		return colPkts
+	case model.SortName, model.SortDst:
+		return colName
 	}
 	return col10s
 }
 
-// dirWindow is the window of the => and <= columns: the sort's, or 10 s.
-func dirWindow(s model.SortKey) int {
-	switch s {
-	case model.Sort2s, model.Sort10s, model.Sort40s:
-		return int(s)
-	}
-	return 1
+var nameHeading = map[model.Kind]string{model.KindHost: "HOST", model.KindConv: "CONVERSATION A <=> B", model.KindPort: "PORT",
+	model.KindFlow: "FLOW A:port <=> B:port"}
+
+// dirHeading names a table's two directions: totals in one-line mode.
+var dirHeading = map[model.Kind][2]string{
+	model.KindHost: {"SENT", "RECV"}, model.KindConv: {"A=>B", "B=>A"}, model.KindPort: {"TO PORT", "FROM"},
+	model.KindFlow: {"A=>B", "B=>A"},
 }
 
-var tabNames = [3]string{"Hosts", "Conversations", "Ports"}
-
-var nameHeading = [3]string{"HOST", "CONVERSATION", "PORT"}
-
-var dirHeading = [3][2]string{{"SENT", "RECV"}, {"A=>B", "B=>A"}, {"FROM", "TO"}}
+// dirArrows are the arrows of the two lines of a row in two-line mode.
+var dirArrows = map[model.Kind][2]string{
+	model.KindHost: {"sent", "recv"}, model.KindConv: {"=>", "<="}, model.KindPort: {"to", "from"},
+	model.KindFlow: {"=>", "<="},
+}
 
 // talkersText formats the talkers pane in r: the tab line, the column
 // headings, the visible rows and the "other" row.
-func talkersText(s *model.Snapshot, st *state, th theme, r rect) (string, cursor, [3][2]int) {
-	var tabs [3][2]int
+func talkersText(s *model.Snapshot, t *model.Table, rows []model.Row, st *state, th theme, r rect) ([]*line, cursor, []tabSpan) {
+	var spans []tabSpan
 	if r.w <= 0 || r.h <= 0 {
-		return "", st.sel[st.kind], tabs
+		return nil, st.sel[st.kind], spans
 	}
 	kind := st.kind
-	t := s.Table(kind)
-	rows := t.Rows
-	var b strings.Builder
-
-	// Tab line.
-	l := newLine(r.w)
-	for k := range 3 {
-		tag := th.dim()
-		if model.Kind(k) == kind {
-			tag = th.active()
-		}
-		start := l.w
-		l.add(tag, " "+strconv.Itoa(k+1)+" "+tabNames[k]+" ")
-		tabs[k] = [2]int{start, l.w}
-		l.add("", " ")
-	}
-	info := "sort " + st.view.Sort.String() + "  " + rangeText(t, st.sel[kind].top, len(rows), r.h-talkersTop) + "  " + rateUnit(st.bits)
-	if l.fits(width(info) + 2) {
-		l.pad(r.w - width(info))
-		l.add(th.label(), info)
-	}
-	b.WriteString(l.String())
-	b.WriteByte('\n')
+	var out []*line
 
 	other := t.Evicted > 0
+	per := 1
+	if st.lines == twoLines {
+		per = 2
+	}
 	visible := r.h - talkersTop
 	if other {
 		visible--
 	}
-	visible = max(visible, 0)
+	visible = max(visible/per, 0)
 	cur := resolve(st.sel[kind], rows, visible)
+
+	// Tab line.
+	l := newLine(r.w)
+	for _, k := range tabs {
+		sty := th.dim()
+		if k == kind {
+			sty = th.active()
+		}
+		start := l.w
+		l.add(sty, " "+tabNames[k]+" ")
+		spans = append(spans, tabSpan{k, start, l.w})
+		l.add(plain, " ")
+	}
+	info := "sort " + sortLabel(st) + "  " + rangeText(t, cur.top, len(rows), visible) + "  rates " + rateUnit(st.bits)
+	if l.fits(width(info) + 2) {
+		l.pad(r.w - width(info))
+		l.add(th.label(), info)
+	}
+	out = append(out, l)
 
 	// Column layout, from the names of the rows in view.
 	end := min(cur.top+visible, len(rows))
-	natural := 0
+	natural := width(nameHeading[kind])
 	for i := cur.top; i < end; i++ {
 		natural = max(natural, width(rowLabel(&rows[i], st)))
 	}
-	show, nameW, sparkW := columns(kind, st.view.Sort, r.w, natural)
+	show, nameW, sparkW := columns(kind, st, r.w, natural)
 	sc := sortCol(st.view.Sort)
-	dw := dirWindow(st.view.Sort)
 
 	// Headings.
 	l = newLine(r.w)
 	heading := func(c colID, text string, w int, left bool) {
-		tag := th.heading()
-		if c == sc {
-			tag = th.sorted()
+		sty := th.heading()
+		if c == sc && st.order == nil {
+			sty = th.sorted()
 			text += "↓"
 		}
 		if left {
-			l.add(tag, text)
-			l.pad(l.w + w - width(text))
+			l.add(sty, fit(text, w))
+			l.pad(l.w + w - min(width(text), w))
 			return
 		}
 		l.pad(l.w + w - width(text))
-		l.add(tag, text)
+		l.add(sty, text)
 	}
-	heading(colName, nameHeading[kind], nameW, true)
+	nh := nameHeading[kind]
+	if st.lines == sentOnly || st.lines == recvOnly {
+		nh += "  (" + lineModeNames[st.lines] + ")"
+	}
+	heading(colName, nh, nameW, true)
 	for c := col2s; c <= colShare; c++ {
 		if !show[c] {
 			continue
@@ -419,74 +583,84 @@ func talkersText(s *model.Snapshot, st *state, th theme, r rect) (string, cursor
 		case colShare:
 			text = "SHARE"
 		}
+		if st.lines == twoLines && (c == colOut || c == colIn) {
+			text = ""
+		}
 		heading(c, text, colWidth[c], false)
 	}
 	if show[colSpark] {
-		l.add("", " ")
-		h := "LAST " + strconv.Itoa(sparkW) + "s"
+		l.add(plain, " ")
+		h := "LAST 40s"
 		if sparkW < len(h) {
-			h = "TREND"[:min(sparkW, 5)]
+			h = "40s"
 		}
 		heading(colSpark, h, sparkW, true)
 	}
-	b.WriteString(l.String())
+	out = append(out, l)
 
 	// Rows.
 	n := 0
 	if len(rows) == 0 && visible > 0 {
-		b.WriteString("\n")
-		b.WriteString(th.dim())
+		l := newLine(r.w)
 		switch {
 		case s.Total.Packets == 0 && !s.Done:
-			b.WriteString(" waiting for packets…")
+			l.add(th.dim(), " waiting for packets…")
 		case s.Total.Packets == 0:
-			b.WriteString(" no packets")
+			l.add(th.dim(), " no packets")
 		case st.view.Filter != "" || st.view.Focus != nil:
-			b.WriteString(" no " + kind.String() + " match")
+			l.add(th.dim(), " no "+kind.String()+" match")
 			if st.view.Filter != "" {
-				b.WriteString(" " + safe(strconv.Quote(st.view.Filter), r.w-20))
+				l.add(th.dim(), " \""+safe(st.view.Filter, r.w-20)+"\"")
 			}
 		default:
-			b.WriteString(" no " + kind.String())
+			l.add(th.dim(), " no "+kind.String())
 		}
-		b.WriteString(th.reset())
+		out = append(out, l)
 		n++
 	}
 	for i := cur.top; i < end; i++ {
-		b.WriteByte('\n')
-		formatRow(&b, &rows[i], st, th, show, nameW, sparkW, dw, i == cur.idx, r.w)
-		n++
+		out = append(out, formatRow(&rows[i], st, th, show, nameW, sparkW, i == cur.idx, r.w)...)
+		n += per
 	}
 	if other {
-		for ; n < visible; n++ {
-			b.WriteByte('\n')
+		for ; n < visible*per; n++ {
+			out = append(out, newLine(r.w))
 		}
-		b.WriteByte('\n')
 		o := t.Other
 		label := "other: " + group(t.Evicted) + " keys folded"
 		ol := newLine(r.w)
 		ol.add(th.dim(), fit(label, nameW))
 		ol.pad(nameW)
-		var nb strings.Builder
 		for c := col2s; c <= colShare; c++ {
 			if !show[c] {
 				continue
 			}
 			switch c {
+			case colOut:
+				ol.padLeft(th.dim(), model.HumanBytes(float64(o.Out.Bytes)), colWidth[c])
+			case colIn:
+				ol.padLeft(th.dim(), model.HumanBytes(float64(o.In.Bytes)), colWidth[c])
 			case colTotal:
-				padLeft(&nb, model.HumanBytes(float64(o.Total.Bytes)), colWidth[c])
+				ol.padLeft(th.dim(), model.HumanBytes(float64(o.Total.Bytes)), colWidth[c])
 			case colPkts:
-				padLeft(&nb, count(o.Total.Packets), colWidth[c])
+				ol.padLeft(th.dim(), count(o.Total.Packets), colWidth[c])
 			case colShare:
-				padLeft(&nb, percent(o.Share), colWidth[c])
+				ol.padLeft(th.dim(), percent(o.Share), colWidth[c])
 			default:
-				padLeft(&nb, "", colWidth[c])
+				ol.pad(ol.w + colWidth[c])
 			}
 		}
-		ol.add(th.dim(), nb.String())
-		b.WriteString(ol.String())
+		out = append(out, ol)
 	}
-	return b.String(), cur, tabs
+	return out, cur, spans
+}
+
+// sortLabel says how the rows are ordered.
+func sortLabel(st *state) string {
+	if st.order != nil {
+		return "frozen (o)"
+	}
+	return st.view.Sort.String()
 }
 
 // rangeText says which rows are in view: "1-20 of 27".
@@ -505,15 +679,18 @@ func rangeText(t *model.Table, top, n, visible int) string {
 }
 
 // resolve finds the cursor's row in rows (they move as rates change):
-// the row with its key, or the same index when the key is gone; and
-// scrolls so that it is in view.
+// the first row until the user moves, then the row with its key (or the
+// same index when the key is gone); and scrolls so that it is in view.
 func resolve(c cursor, rows []model.Row, visible int) cursor {
 	if len(rows) == 0 {
-		return cursor{key: c.key, ok: c.ok}
+		return cursor{key: c.key, ok: c.ok, moved: c.moved}
 	}
-	if c.end {
+	switch {
+	case c.end:
 		c.idx = len(rows) - 1
-	} else if c.ok {
+	case !c.moved:
+		c.idx, c.top = 0, 0
+	case c.ok:
 		found := -1
 		if c.idx >= 0 && c.idx < len(rows) && rows[c.idx].Key == c.key {
 			found = c.idx
@@ -544,13 +721,55 @@ func resolve(c cursor, rows []model.Row, visible int) cursor {
 	return c
 }
 
-// formatRow writes one row of the talkers table.
-func formatRow(b *strings.Builder, r *model.Row, st *state, th theme, show [numCols]bool, nameW, sparkW, dw int, selected bool, w int) {
-	if selected {
-		b.WriteString(th.sel())
+// formatRow formats one row of the talkers table: one line, or two in
+// two-line mode.
+func formatRow(r *model.Row, st *state, th theme, show [numCols]bool, nameW, sparkW int, selected bool, w int) []*line {
+	if st.lines == twoLines {
+		return formatTwoLines(r, st, th, show, nameW, sparkW, selected, w)
 	}
-	name, nw := rowName(r, st, nameW)
-	padRight(b, name, nw, nameW)
+	l := newLine(w)
+	nameCell(l, r, st, th, nameW)
+	dir := both
+	switch st.lines {
+	case sentOnly:
+		dir = out
+	case recvOnly:
+		dir = in
+	}
+	cells(l, r, show, dir, false, st.bits)
+	if show[colSpark] {
+		l.add(plain, " ")
+		sty := th.spark()
+		if selected {
+			sty = plain
+		}
+		l.add(sty, spark(r.Spark, sparkW))
+	}
+	if selected {
+		l.reverse()
+	}
+	return []*line{l}
+}
+
+// A row's directions, for the cells that show one.
+const (
+	both = iota
+	out
+	in
+)
+
+// cells adds the value columns of a row: the rates of direction dir, and
+// the totals (of dir too when split, as in two-line mode).
+func cells(l *line, r *model.Row, show [numCols]bool, dir int, split, bits bool) {
+	pick := func(all, o, i model.Counts) model.Counts {
+		switch {
+		case !split || dir == both:
+			return all
+		case dir == out:
+			return o
+		}
+		return i
+	}
 	for c := col2s; c <= colShare; c++ {
 		if !show[c] {
 			continue
@@ -558,65 +777,115 @@ func formatRow(b *strings.Builder, r *model.Row, st *state, th theme, show [numC
 		var v string
 		switch c {
 		case col2s, col10s, col40s:
-			v = rate(r.Rates[c-col2s].Total(), st.bits)
+			rt := r.Rates[c-col2s]
+			switch dir {
+			case out:
+				v = rate(rt.Out, bits)
+			case in:
+				v = rate(rt.In, bits)
+			default:
+				v = rate(rt.Total(), bits)
+			}
 		case colOut:
-			v = rate(r.Rates[dw].Out, st.bits)
+			v = model.HumanBytes(float64(r.Out.Bytes))
 		case colIn:
-			v = rate(r.Rates[dw].In, st.bits)
+			v = model.HumanBytes(float64(r.In.Bytes))
 		case colTotal:
-			v = model.HumanBytes(float64(r.Total.Bytes))
+			v = model.HumanBytes(float64(pick(r.Total, r.Out, r.In).Bytes))
 		case colPkts:
-			v = count(r.Total.Packets)
+			v = count(pick(r.Total, r.Out, r.In).Packets)
 		case colShare:
-			v = percent(r.Share)
+			if dir != in {
+				v = percent(r.Share)
+			}
 		}
-		padLeft(b, v, colWidth[c])
+		l.padLeft(plain, v, colWidth[c])
 	}
-	if show[colSpark] {
-		b.WriteByte(' ')
-		if !selected {
-			b.WriteString(th.spark())
-		}
-		spark(b, r.Spark, sparkW)
-	}
-	b.WriteString(th.reset())
 }
 
-// rowName is a row's label cut to w cells, escaped, and its width.
-func rowName(r *model.Row, st *state, w int) (string, int) {
-	var s string
+// formatTwoLines is iftop's view of a row: its first direction's rates
+// and total on a line, the other's under it.
+func formatTwoLines(r *model.Row, st *state, th theme, show [numCols]bool, nameW, sparkW int, selected bool, w int) []*line {
+	var lines []*line
+	arrows := dirArrows[r.Kind]
+	for d, dir := range []int{out, in} {
+		l := newLine(w)
+		if d == 0 {
+			nameCell(l, r, st, th, nameW-len(arrows[0])-1)
+		}
+		l.pad(nameW - len(arrows[d]) - 1)
+		l.add(th.dim(), " "+arrows[d])
+		cells(l, r, show, dir, true, st.bits)
+		if show[colSpark] && d == 0 {
+			l.add(plain, " ")
+			l.add(th.spark(), spark(r.Spark, sparkW))
+		}
+		if selected {
+			l.reverse()
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// nameCell adds a row's label cut to w cells: a learnt name (cut first)
+// and its address (dim), so that two rows never read the same.
+func nameCell(l *line, r *model.Row, st *state, th theme, w int) {
+	start := l.w
 	switch r.Kind {
 	case model.KindConv:
 		half := (w - 5) / 2
-		a := sideName(r.A.String(), r.NameA, st.names, half)
-		bb := sideName(r.B.String(), r.NameB, st.names, w-5-width(a))
-		s = a + " <=> " + bb
+		sideCell(l, r.A.String(), r.NameA, st, th, half)
+		l.add(plain, " <=> ")
+		sideCell(l, r.B.String(), r.NameB, st, th, w-(l.w-start))
 	case model.KindHost:
-		s = sideName(r.A.String(), r.NameA, st.names, w)
+		sideCell(l, r.A.String(), r.NameA, st, th, w)
+	case model.KindFlow:
+		p := l4Name(r.L4) + " "
+		l.add(th.dim(), p)
+		half := (w - 5 - len(p)) / 2
+		sideCell(l, netip.AddrPortFrom(r.A, r.Port).String(), r.NameA, st, th, half)
+		l.add(plain, " <=> ")
+		sideCell(l, netip.AddrPortFrom(r.B, r.PortB).String(), r.NameB, st, th, w-(l.w-start))
 	default:
-		s = fit(portLabel(r.Key, st.services, model.Sanitize(r.Service, 32)), w)
+		l.add(plain, fit(portLabel(r.Key, st.services, safe(r.Service, 32)), w))
 	}
-	return tview.Escape(s), width(s)
+	l.pad(start + w)
 }
 
-// sideName is an address or, when names are shown and one is known, its
-// learnt name (sanitized), cut to w cells; not yet escaped.
-func sideName(a, name string, names bool, w int) string {
-	if names && name != "" {
-		return fit(model.Sanitize(name, maxNameRunes), w)
+// sideCell adds an address, after its learnt name when names are shown:
+// the name is cut before the address is.
+func sideCell(l *line, a, name string, st *state, th theme, w int) {
+	if !st.names || name == "" {
+		l.add(plain, fitMiddle(a, w))
+		return
 	}
-	return fitMiddle(a, w)
+	n := safe(name, 0)
+	if width(n)+1+len(a) <= w {
+		l.add(th.name(), n)
+		l.add(th.dim(), " "+a)
+		return
+	}
+	if room := w - 1 - len(a); room >= 4 {
+		l.add(th.name(), fit(n, room))
+		l.add(th.dim(), " "+a)
+		return
+	}
+	l.add(plain, fitMiddle(a, w))
 }
 
-// statusText is the bottom line: a message, or the keys.
-func statusText(st *state, th theme, w int) string {
-	l := newLine(w)
+// statusText is the bottom line: a message, or the main keys.
+func statusText(st *state, th theme, lay layout) *line {
+	l := newLine(lay.w)
 	if st.msg != "" {
-		l.add(th.warn(), st.msg)
-		return l.String()
+		l.add(th.warn(), safe(st.msg, 0))
+		return l
 	}
-	keys := [][2]string{{"q", "quit"}, {"?", "help"}, {"Tab", "table"}, {"s", "sort"}, {"/", "filter"},
-		{"Enter", "focus"}, {"Space", "pause"}, {"b", "bits"}, {"n", "names"}, {"+-", "speed"}, {"r", "reset"}}
+	keys := [][2]string{{"q", "quit"}, {"h", "help"}, {"Tab", "table"}, {"1 2 3", "sort"}, {"/", "show"},
+		{"Enter", "focus"}, {"P", "pause"}, {"t", "lines"}, {"n", "names"}, {"+-", "speed"}, {"f", "filter"}, {"r", "reset"}}
+	if lay.slotted() {
+		keys = append(keys, [2]string{"v", "panes"})
+	}
 	if st.view.Focus != nil {
 		keys = append([][2]string{{"Bksp", "unfocus"}}, keys...)
 	}
@@ -625,7 +894,10 @@ func statusText(st *state, th theme, w int) string {
 			break
 		}
 		l.add(th.key(), k[0])
-		l.add("", " "+k[1]+"  ")
+		l.add(plain, " "+k[1]+"  ")
 	}
-	return l.String()
+	return l
 }
+
+// quoted is s in double quotes, made inert.
+func quoted(s string) string { return "\"" + strings.ReplaceAll(safe(s, 0), "\"", "\\\"") + "\"" }

@@ -4,62 +4,65 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/guptarohit/asciigraph"
 	"github.com/pktop/pktop/model"
-	"github.com/rivo/tview"
 )
 
-// focusSub returns the focused row and its sub-snapshot when the view is
-// focused; sub is nil when nothing of the row was seen since the focus.
-func focusSub(s *model.Snapshot, st *state) (row *model.Row, sub *model.Snapshot) {
+// paneData is what the bottom panes draw: the whole capture's snapshot,
+// or, while a row is focused, the snapshot of its own traffic; and what
+// the titles say of it.
+type paneData struct {
+	s *model.Snapshot // nil: nothing of the focused row was counted yet
+	// of names the traffic: "" for all, else the focused row's label
+	// and how much of the capture its counts cover.
+	of string
+}
+
+// paneSource is the data of a pane. A focus that started from the
+// tables (live capture) has its rows' counts and protocols from the
+// start, but its packet sizes only since the focus: sizes says the pane
+// shows sizes.
+func paneSource(s *model.Snapshot, st *state, sizes bool) paneData {
 	if st.view.Focus == nil || s.Focus == nil {
-		return nil, nil
+		return paneData{s: s}
 	}
-	row = &s.Focus.Row
-	if s.Focus.Sub != nil && s.Focus.Sub.Total.Packets > 0 {
-		sub = s.Focus.Sub
+	f := s.Focus
+	of := ": " + rowLabel(&f.Row, st)
+	switch {
+	case f.Scanning:
+		of += " (reading the capture again: " + strconv.Itoa(int(f.Progress*100)) + "%)"
+	case f.Complete:
+	case f.Seeded && !sizes:
+	case f.Since != 0:
+		of += " since " + time.Unix(0, f.Since).UTC().Format("15:04:05")
 	}
-	return row, sub
+	d := paneData{of: of}
+	if f.Sub != nil && f.Sub.Total.Packets > 0 {
+		d.s = f.Sub
+	}
+	return d
 }
 
 // protosText formats the protocol breakdown, indented by layer, in a
 // w x h area.
-func protosText(s *model.Snapshot, st *state, th theme, w, h int) (string, string) {
-	title := "Protocols"
-	rows, total := s.Protocols, s.Total
-	if row, sub := focusSub(s, st); row != nil {
-		label := rowLabel(row, st)
-		if sub == nil {
-			var b strings.Builder
-			b.WriteString(th.dim() + " nothing counted since the focus;\n it carried:" + th.reset())
-			n := 2
-			row.Protos.Each(func(p model.Proto) {
-				if n < h {
-					b.WriteString("\n  " + strings.Repeat(" ", int(p.Layer())) + p.String())
-				}
-				n++
-			})
-			for _, a := range row.Apps {
-				if n < h {
-					b.WriteString("\n  " + strings.Repeat(" ", int(model.LayerApplication)) + a.String())
-				}
-				n++
-			}
-			return "Protocols: " + label, b.String()
-		}
-		title = "Protocols: " + label + " since focus"
-		rows, total = sub.Protocols, sub.Total
+func protosText(s *model.Snapshot, st *state, th theme, w, h int) (string, []*line) {
+	d := paneSource(s, st, false)
+	title := "Protocols" + d.of
+	if d.s == nil {
+		return title, textLines(" no packets", th.dim(), w)
 	}
+	rows, total := d.s.Protocols, d.s.Total
 	if len(rows) == 0 {
-		return title, th.dim() + " no packets" + th.reset()
+		return title, textLines(" no packets", th.dim(), w)
 	}
 	withRate := w >= 44
 	nameW := w - 8 - 7 - 7
 	if withRate {
 		nameW -= 8
 	}
-	var b strings.Builder
+	var out []*line
 	l := newLine(w)
 	l.add(th.heading(), "PROTOCOL")
 	l.pad(nameW)
@@ -71,10 +74,9 @@ func protosText(s *model.Snapshot, st *state, th theme, w, h int) (string, strin
 		if c == "BYTES" || c == "10s" {
 			cw = 8
 		}
-		l.pad(l.w + cw - len(c))
-		l.add(th.heading(), c)
+		l.padLeft(th.heading(), c, cw)
 	}
-	b.WriteString(l.String())
+	out = append(out, l)
 	n := len(rows)
 	room := h - 1
 	if n > room {
@@ -82,121 +84,288 @@ func protosText(s *model.Snapshot, st *state, th theme, w, h int) (string, strin
 	}
 	for i := 0; i < n; i++ {
 		p := &rows[i]
-		b.WriteByte('\n')
-		name := strings.Repeat(" ", int(p.Layer)) + p.Name
-		if p.Layer == model.LayerApplication && !th.mono {
-			b.WriteString(th.color("aqua"))
+		l := newLine(w)
+		sty := plain
+		if p.Layer == model.LayerApplication {
+			sty = th.app()
 		}
-		padRight(&b, fit(name, nameW), width(fit(name, nameW)), nameW)
-		padLeft(&b, model.HumanBytes(float64(p.Counts.Bytes)), 8)
-		padLeft(&b, percent(p.Share), 7)
+		l.add(sty, fit(spaces(int(p.Layer))+p.Name, nameW))
+		l.pad(nameW)
+		l.padLeft(sty, model.HumanBytes(float64(p.Counts.Bytes)), 8)
+		l.padLeft(sty, percent(p.Share), 7)
 		var ps float64
 		if total.Packets > 0 {
 			ps = float64(p.Counts.Packets) / float64(total.Packets)
 		}
-		padLeft(&b, percent(ps), 7)
+		l.padLeft(sty, percent(ps), 7)
 		if withRate {
-			padLeft(&b, rate(p.Rates[1], st.bits), 8)
+			l.padLeft(sty, rate(p.Rates[1], st.bits), 8)
 		}
-		b.WriteString(th.reset())
+		out = append(out, l)
 	}
 	if n < len(rows) {
-		b.WriteString("\n" + th.dim() + " … " + strconv.Itoa(len(rows)-n) + " more" + th.reset())
+		out = append(out, textLines(" … "+strconv.Itoa(len(rows)-n)+" more", th.dim(), w)...)
 	}
-	return title, b.String()
+	return title, out
 }
 
-// plenBuckets turns a row's tshark plen counts into buckets.
-func plenBuckets(c *[model.NumPlen]uint64) []model.Bucket {
-	out := make([]model.Bucket, model.NumPlen)
-	for i, lo := range model.PlenBuckets {
-		hi := int64(-1)
-		if i+1 < model.NumPlen {
-			hi = int64(model.PlenBuckets[i+1]) - 1
-		}
-		out[i] = model.Bucket{Lo: int64(lo), Hi: hi, Packets: c[i]}
-	}
-	return out
-}
+// histBins is how many bins the size histogram has at most.
+const histBins = 50
 
-// sizesText plots the packet-size histogram in a w x h area.
-func sizesText(s *model.Snapshot, st *state, w, h int) (string, string) {
-	title := "Packet sizes"
-	buckets := s.Sizes
-	if row, sub := focusSub(s, st); row != nil {
-		label := rowLabel(row, st)
-		if sub != nil {
-			title = "Sizes: " + label + " since focus"
-			buckets = sub.Sizes
-		} else {
-			title = "Sizes: " + label + " (tshark buckets)"
-			buckets = plenBuckets(&row.Plen)
-		}
-	}
-	lo, hi := -1, -1
-	for i, bk := range buckets {
-		if bk.Packets > 0 {
-			if lo < 0 {
-				lo = i
+// niceSteps are the bin widths the histogram picks from (times powers of
+// ten), so that bin edges are round numbers.
+var niceSteps = []int64{1, 2, 5}
+
+// binWidth is the narrowest round width that splits span bytes into at
+// most n bins.
+func binWidth(span int64, n int) int64 {
+	for p := int64(1); ; p *= 10 {
+		for _, s := range niceSteps {
+			if w := s * p; (span+w-1)/w <= int64(n) {
+				return w
 			}
-			hi = i
 		}
 	}
-	if lo < 0 || h < 4 || w < 16 {
-		return title, " no packets"
-	}
-	bs := buckets[lo : hi+1]
-	height := h - 3 // plus the top row, the x axis and its labels
-	// Columns: each bucket gets one or more columns when they are
-	// fewer than the columns, or a column sums its buckets when they are
-	// more.
-	pw := w - 5 - 5 // y labels (at most 5 cells) and room for the last x label
-	if pw < 4 {
-		return title, " too narrow"
-	}
-	pw = min(pw, max(len(bs), 4*len(bs)))
-	data := make([]float64, pw)
-	first := make([]int, pw) // the first bucket of each column
-	for c := range data {
-		b0 := c * len(bs) / pw
-		b1 := max((c+1)*len(bs)/pw, b0+1)
-		first[c] = b0
-		for _, bk := range bs[b0:b1] {
-			data[c] += float64(bk.Packets)
-		}
-	}
-	peak := 0.0
-	for _, v := range data {
-		peak = math.Max(peak, v)
-	}
-	label := func(v float64) string {
-		c := max(int(math.Round(v)), 0)
-		if last := bs[len(bs)-1]; c >= pw && last.Hi >= 0 {
-			return sizeLabel(last.Hi + 1)
-		}
-		c = min(c, pw-1)
-		return sizeLabel(bs[first[c]].Lo)
-	}
-	ticks := min(max(pw/10, 2), len(bs)+1, pw)
-	data = append(data, 0) // so that the last bucket comes back down
-	out := asciigraph.Plot(data,
-		asciigraph.Height(height),
-		asciigraph.LowerBound(0),
-		asciigraph.UpperBound(math.Max(peak, 1)),
-		asciigraph.YAxisValueFormatter(func(v float64) string { return count(uint64(math.Round(math.Max(v, 0)))) }),
-		asciigraph.XAxisRange(0, float64(pw)),
-		asciigraph.XAxisTickCount(ticks),
-		asciigraph.XAxisValueFormatter(label),
-	)
-	return title, tview.Escape(out)
 }
 
-// sizeLabel formats a frame length for the x axis: 40, 1.3k.
+// sizesText draws the packet-size histogram in a w x h area: a bar for
+// each bin of the observed range (at most 50 bins of a round width),
+// bin edges under the axis, the count on the left, and the busiest bin
+// with its share on top.
+func sizesText(s *model.Snapshot, st *state, th theme, w, h int) (string, []*line) {
+	d := paneSource(s, st, true)
+	title := "Packet sizes" + d.of
+	if d.s == nil || len(d.s.Lengths) == 0 || d.s.Total.Packets == 0 {
+		return title, noSizes(s, th, w)
+	}
+	lens := d.s.Lengths
+	lo := lens[0].Lo
+	hi := lens[len(lens)-1].Lo
+	if last := lens[len(lens)-1]; last.Hi > last.Lo {
+		hi = last.Hi
+	}
+	const yw = 6 // the count labels and the axis
+	plotH := h - 3
+	plotW := w - yw
+	if plotH < 2 || plotW < 8 {
+		return title, textLines(" too small", th.dim(), w)
+	}
+	nb := min(histBins, plotW)
+	bw := binWidth(hi-lo+1, nb)
+	lo = lo / bw * bw
+	nb = int((hi-lo)/bw) + 1
+	bins := make([]uint64, nb)
+	for _, b := range lens {
+		i := int((b.Lo - lo) / bw)
+		bins[min(i, nb-1)] += b.Packets
+	}
+	total := d.s.Total.Packets
+	var peak uint64
+	peakAt := 0
+	for i, c := range bins {
+		if c > peak {
+			peak, peakAt = c, i
+		}
+	}
+	colW := max(plotW/nb, 1)
+	// Heights in eighths of a cell.
+	scale := func(c uint64) int {
+		if c == 0 {
+			return 0
+		}
+		var f float64
+		if st.log {
+			f = math.Log1p(float64(c)) / math.Log1p(float64(peak))
+		} else {
+			f = float64(c) / float64(peak)
+		}
+		return max(int(math.Round(f*float64(plotH*8))), 1)
+	}
+	var out []*line
+	top := newLine(w)
+	if st.log {
+		top.add(th.warn(), " (log)")
+	}
+	top.add(th.dim(), " "+strconv.FormatInt(bw, 10)+" B bins; most: ")
+	top.add(plain, binLabel(lo+int64(peakAt)*bw, bw)+" B ")
+	top.add(th.dim(), group(peak)+" pkts "+percent(float64(peak)/float64(total)))
+	out = append(out, top)
+	for row := plotH - 1; row >= 0; row-- {
+		l := newLine(w)
+		label := ""
+		switch row {
+		case plotH - 1:
+			label = count(peak)
+		case 0:
+			label = "0"
+		}
+		if st.log && row == plotH-1 {
+			label = count(peak)
+		}
+		l.padLeft(th.label(), label, yw-1)
+		l.add(th.label(), "│")
+		var b strings.Builder
+		for _, c := range bins {
+			e := scale(c) - row*8
+			ch := " "
+			switch {
+			case e >= 8:
+				ch = "█"
+			case e > 0:
+				ch = string(sparkChars[e-1])
+			}
+			for range colW {
+				b.WriteString(ch)
+			}
+		}
+		l.add(th.spark(), b.String())
+		out = append(out, l)
+	}
+	// The axis and the edges of some bins under it.
+	axis := newLine(w)
+	axis.pad(yw - 1)
+	axis.add(th.label(), "└"+strings.Repeat("─", nb*colW))
+	out = append(out, axis)
+	labels := newLine(w)
+	labels.pad(yw - 1)
+	pos := 0
+	every := max(nb/max(nb*colW/8, 1), 1)
+	for i := 0; i <= nb; i += every {
+		txt := sizeLabel(lo + int64(i)*bw)
+		x := i * colW
+		if x < pos || x+len(txt) > nb*colW+yw {
+			continue
+		}
+		labels.pad(yw - 1 + x)
+		labels.add(th.label(), txt)
+		pos = x + len(txt) + 1
+	}
+	out = append(out, labels)
+	return title, out
+}
+
+// noSizes says why a size pane is empty: no packets, or a focus that
+// started from the tables, whose sizes count from the focus on.
+func noSizes(s *model.Snapshot, th theme, w int) []*line {
+	if s.Focus != nil && s.Focus.Seeded && !s.Focus.Complete {
+		return textLines(" sizes are counted from the focus on;\n none yet", th.dim(), w)
+	}
+	return textLines(" no packets", th.dim(), w)
+}
+
+// binLabel names a bin: 1500-1509, or 60 for a one-byte bin.
+func binLabel(lo, w int64) string {
+	if w == 1 {
+		return strconv.FormatInt(lo, 10)
+	}
+	return strconv.FormatInt(lo, 10) + "-" + strconv.FormatInt(lo+w-1, 10)
+}
+
+// sizeLabel formats a frame length for an axis: 40, 1.3k.
 func sizeLabel(n int64) string {
 	if n < 10000 {
 		return strconv.FormatInt(n, 10)
 	}
 	return strconv.FormatFloat(float64(n)/1000, 'f', 1, 64) + "k"
+}
+
+// shades are the densities of the size-over-time plot, lightest first.
+var shades = []rune{'░', '▒', '▓', '█'}
+
+// sizeTimeText draws packet sizes over time in a w x h area: a column a
+// second (the newest on the right), a row per size class (the largest
+// on top); each cell's shade is the share of that second's packets of
+// that size, and the rows between the shortest and the longest frame of
+// the second are marked.
+func sizeTimeText(s *model.Snapshot, st *state, th theme, w, h int) (string, []*line) {
+	d := paneSource(s, st, true)
+	title := "Sizes over time (shade: share of the second's packets)" + d.of
+	if d.s == nil || len(d.s.SizeSeries) == 0 {
+		return title, noSizes(s, th, w)
+	}
+	const yw = 6
+	plotH := h - 2
+	plotW := w - yw
+	if plotH < 3 || plotW < 8 {
+		return title, textLines(" too small", th.dim(), w)
+	}
+	ss := d.s.SizeSeries
+	now := ss[len(ss)-1].Sec
+	first := d.s.First / 1e9
+	cols := int(min(int64(plotW), now-first+1))
+	// The classes in use, merged into plotH rows at most.
+	loC, hiC := model.NumSizeClasses, -1
+	for _, x := range ss {
+		for c, n := range x.Classes {
+			if n > 0 {
+				loC, hiC = min(loC, c), max(hiC, c)
+			}
+		}
+	}
+	if hiC < 0 {
+		return title, textLines(" no packets", th.dim(), w)
+	}
+	nc := hiC - loC + 1
+	per := (nc + plotH - 1) / plotH
+	rows := (nc + per - 1) / per
+	rowOf := func(c int) int { return (c - loC) / per }
+	cells := make([][]float64, rows)
+	for i := range cells {
+		cells[i] = make([]float64, cols)
+	}
+	for _, x := range ss {
+		col := cols - 1 - int(now-x.Sec)
+		if col < 0 || x.Packets == 0 {
+			continue
+		}
+		for c, n := range x.Classes {
+			if n > 0 {
+				cells[rowOf(c)][col] += float64(n) / float64(x.Packets)
+			}
+		}
+	}
+	var out []*line
+	for r := rows - 1; r >= 0; r-- {
+		l := newLine(w)
+		lo := model.SizeClasses[loC+r*per]
+		label := sizeLabel(int64(lo))
+		if r == rows-1 && loC+(r+1)*per >= model.NumSizeClasses {
+			label += "+"
+		}
+		l.padLeft(th.label(), label, yw-1)
+		l.add(th.label(), "│")
+		var b strings.Builder
+		for range plotW - cols {
+			b.WriteByte(' ')
+		}
+		for _, v := range cells[r] {
+			switch {
+			case v <= 0:
+				b.WriteByte(' ')
+			case v < 0.1:
+				b.WriteRune(shades[0])
+			case v < 0.35:
+				b.WriteRune(shades[1])
+			case v < 0.7:
+				b.WriteRune(shades[2])
+			default:
+				b.WriteRune(shades[3])
+			}
+		}
+		l.add(th.spark(), b.String())
+		out = append(out, l)
+	}
+	axis := newLine(w)
+	axis.pad(yw - 1)
+	axis.add(th.label(), "└"+strings.Repeat("─", plotW))
+	out = append(out, axis)
+	legend := newLine(w)
+	legend.pad(yw + plotW - cols)
+	legend.add(th.label(), "-"+strconv.Itoa(cols)+"s")
+	legend.pad(w - 2)
+	legend.add(th.label(), "0s")
+	out = append(out, legend)
+	return title, out
 }
 
 // yLabelWidth is the width asciigraph gives the y axis labels of a plot
@@ -209,36 +378,26 @@ func yLabelWidth(peak float64, height int, f func(float64) string) int {
 	return w
 }
 
-// thruText plots the throughput over time in a w x h area.
-func thruText(s *model.Snapshot, st *state, w, h int) (string, string) {
-	var vals []float64
+// thruText plots the throughput over time in a w x h area: all traffic,
+// or the focused row's own.
+func thruText(s *model.Snapshot, st *state, th theme, w, h int) (string, []*line) {
+	d := paneSource(s, st, false)
 	what := "all traffic"
-	series := s.Series
-	done := false
-	if row, sub := focusSub(s, st); row != nil {
-		what = rowLabel(row, st)
-		if sub != nil {
-			what += " since focus"
-			series = sub.Series
-		} else {
-			series = nil
-			for _, v := range row.Spark {
-				vals = append(vals, float64(v))
-			}
-			done = true // the spark holds whole seconds only
-		}
+	if d.of != "" {
+		what = strings.TrimPrefix(d.of, ": ")
 	}
-	first := s.First
-	if row, sub := focusSub(s, st); row != nil && sub != nil {
-		first = sub.First
+	title := "Throughput, " + what
+	if d.s == nil {
+		return title, textLines(" no packets", th.dim(), w)
 	}
-	for _, sm := range series {
-		if sm.Sec < first/1e9 {
-			continue // before the capture (or the focus) began
+	var vals []float64
+	for _, sm := range d.s.Series {
+		if sm.Sec < d.s.First/1e9 {
+			continue // before the capture (or the row) began
 		}
 		vals = append(vals, float64(sm.Bytes))
 	}
-	if !done && len(vals) >= 2 {
+	if len(vals) >= 2 && !s.Done {
 		vals = vals[:len(vals)-1] // the current second is partial
 	}
 	if st.bits {
@@ -246,9 +405,8 @@ func thruText(s *model.Snapshot, st *state, w, h int) (string, string) {
 			vals[i] *= 8
 		}
 	}
-	title := "Throughput, " + what
 	if len(vals) < 2 || h < 4 || w < 16 {
-		return title, " collecting (a point a second)…"
+		return title, textLines(" collecting (a point a second)…", th.dim(), w)
 	}
 	peak := 0.0
 	for _, v := range vals {
@@ -260,32 +418,48 @@ func thruText(s *model.Snapshot, st *state, w, h int) (string, string) {
 		}
 		return model.HumanBytes(math.Max(v, 0))
 	}
+	label := human
+	plot := vals
+	if st.log {
+		plot = make([]float64, len(vals))
+		for i, v := range vals {
+			plot[i] = math.Log10(1 + v)
+		}
+		label = func(v float64) string { return human(math.Pow(10, v) - 1) }
+	}
+	pk := 0.0
+	for _, v := range plot {
+		pk = math.Max(pk, v)
+	}
 	height := h - 3 // plus the top row, the x axis and its labels
-	labelW := yLabelWidth(peak, height, human)
+	labelW := yLabelWidth(pk, height, label)
 	pw := w - labelW - 3
 	if pw < 4 {
-		return title, " too narrow"
+		return title, textLines(" too narrow", th.dim(), w)
 	}
-	if len(vals) > pw {
-		vals = vals[len(vals)-pw:]
+	if len(plot) > pw {
+		plot = plot[len(plot)-pw:]
 	}
-	n := len(vals)
+	n := len(plot)
 	title += ": peak " + human(peak) + "/s"
+	if st.log {
+		title += " (log)"
+	}
 	ticks := min(max(pw/12, 2), 6, n)
 	opts := []asciigraph.Option{}
 	if n >= 2 && n < pw {
 		opts = append(opts, asciigraph.Width(pw)) // stretch a short history
 	}
-	out := asciigraph.Plot(vals, append(opts,
+	out := asciigraph.Plot(plot, append(opts,
 		asciigraph.Height(height),
 		asciigraph.LowerBound(0),
-		asciigraph.UpperBound(math.Max(peak, 1)),
-		asciigraph.YAxisValueFormatter(human),
+		asciigraph.UpperBound(math.Max(pk, 1)),
+		asciigraph.YAxisValueFormatter(label),
 		asciigraph.XAxisRange(float64(1-n), 0),
 		asciigraph.XAxisTickCount(ticks),
 		asciigraph.XAxisValueFormatter(func(v float64) string {
 			return strconv.Itoa(int(math.Round(v))) + "s"
 		}),
 	)...)
-	return title, tview.Escape(out)
+	return title, textLines(out, plain, w)
 }

@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
@@ -9,54 +9,74 @@ import (
 	"github.com/rivo/tview"
 )
 
-// helpKeys lists every key, for the help overlay.
+// helpKeys lists every key, for the help overlay. The keys an iftop user
+// knows do what they do in iftop.
 var helpKeys = [][2]string{
 	{"q  Ctrl-C", "quit"},
-	{"?", "this help; Esc or ? closes it"},
-	{"Esc", "close the help; clear the display filter"},
+	{"h  ?", "this help; Esc, h or ? closes it"},
 	{"Tab  Shift-Tab", "next / previous table: hosts, conversations, ports"},
-	{"1  2  3", "hosts, conversations, ports"},
-	{"s  S", "sort by the 2 s, 10 s, 40 s rate, total bytes, packets"},
-	{"Space  p", "pause the display (counting goes on) and the replay"},
+	{"p", "host:port flows on / off (iftop's port display)"},
+	{"1  2  3", "sort by the 2 s, 10 s, 40 s rate (as iftop)"},
+	{"<  >", "sort by name (source), by destination (as iftop)"},
+	{"s  S", "next / previous sort: 2s 10s 40s total packets name dst"},
+	{"o", "freeze the order of the rows / unfreeze (as iftop)"},
+	{"t", "one line a row; two (=> and <=); sent only; received"},
+	{"T", "cumulative columns (sent, received, total) on / off"},
+	{"b", "sparklines (the last 40 seconds) on / off"},
+	{"u", "rates in bytes or bits per second"},
+	{"L", "graphs: linear or log scale"},
+	{"n  N", "host names learnt from traffic; port names: on / off"},
+	{"P  Space", "pause the display (counting goes on) and the replay"},
 	{".", "step a paused replay by one second"},
 	{"+  -", "replay speed: x0.1 ... x1 x2 x5 x10 ... x1000, max"},
+	{"→", "skip the quiet gap before the next packet"},
+	{"l  /", "display filter, applied as you type: 10.0.0.1,"},
+	{"", "  10.0.0.0/8, 443, tcp, dns, a name; !word negates."},
+	{"", "  It picks rows: their counts stay all their traffic."},
+	{"", "  Enter keeps it, Esc undoes it"},
+	{"f", "change the capture filter (a tcpdump expression)"},
+	{"Enter", "focus every pane on the selected row's own traffic"},
+	{"Backspace", "back out of the focus"},
+	{"v", "next graph in the bottom slots (small terminals)"},
 	{"r", "reset the counters"},
-	{"b", "rates in bytes or bits per second"},
-	{"n", "host names learnt from DNS, TLS SNI, HTTP: on/off"},
-	{"N", "port service names: on/off"},
-	{"v", "next pane in the bottom slot (small terminals)"},
-	{"↑ ↓  k j", "move the selection"},
+	{"↑ ↓  k j", "move the selection (the top row until you move)"},
 	{"PgUp PgDn", "move by a page (also Ctrl-B, Ctrl-F)"},
 	{"Home End  g G", "first / last row"},
-	{"Enter", "focus every pane on the selected row"},
-	{"Backspace", "back out of the focus"},
-	{"/", "display filter, applied as you type: 10.0.0.1,"},
-	{"", "  10.0.0.0/8, 443, tcp, dns, a name; !word negates;"},
-	{"", "  Enter keeps it, Esc undoes it"},
 	{"mouse", "click selects, double click focuses, wheel scrolls,"},
 	{"", "  a click on a tab switches tables"},
 	{"", ""},
-	{"=> <=", "SENT/RECV, A=>B/B=>A, FROM/TO port: the rates over"},
-	{"", "  the sort window (10 s when sorted by totals)"},
+	{"columns", "2s 10s 40s: average rates over those windows;"},
+	{"", "  SENT RECV (A=>B B=>A, TO FROM): bytes since the"},
+	{"", "  start; SHARE: of the table's bytes; LAST 40s: a"},
+	{"", "  sparkline of the last 40 seconds"},
 }
 
 // helpLines is the height of the help text.
 var helpLines = len(helpKeys)
 
-func helpText(th theme) string {
-	var b strings.Builder
-	for i, k := range helpKeys {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(" ")
-		b.WriteString(th.key())
-		padRight(&b, tview.Escape(k[0]), width(k[0]), 15)
-		b.WriteString(th.reset())
-		b.WriteString(" ")
-		b.WriteString(tview.Escape(k[1]))
+// helpBox draws the help overlay, scrolled to st.helpTop, in the middle
+// of the canvas.
+func helpBox(cv *canvas, st *state, th theme) {
+	hw, hh := min(cv.w, 76), min(cv.h, helpLines+2)
+	r := rect{(cv.w - hw) / 2, (cv.h - hh) / 2, hw, hh}
+	cv.fill(r, ' ', plain)
+	title := "pktop keys (Esc closes)"
+	if hh < helpLines+2 {
+		title = "pktop keys (↑↓ scroll, Esc closes)"
 	}
-	return b.String()
+	cv.box(r, title, th.border(), th.heading())
+	in := r.inner()
+	top := min(max(st.helpTop, 0), max(helpLines-in.h, 0))
+	var ls []*line
+	for _, k := range helpKeys[top:] {
+		l := newLine(in.w)
+		l.add(plain, " ")
+		l.add(th.key(), k[0])
+		l.pad(16)
+		l.add(plain, " "+k[1])
+		ls = append(ls, l)
+	}
+	cv.lines(in, ls)
 }
 
 // update changes the view state under the lock (UI goroutine) and wakes
@@ -100,12 +120,15 @@ func (u *UI) quit() {
 	}
 }
 
-// rows are the rows of the table shown (UI goroutine).
-func (u *UI) rows(kind model.Kind) (*model.Table, int) {
-	if u.cur == nil {
-		return &model.Table{}, 1
+// rows are the rows of the table shown, in the order shown, and a page's
+// worth of rows (UI goroutine).
+func (u *UI) rows() ([]model.Row, *model.Table, int) {
+	f := u.cur
+	if f == nil {
+		return nil, &model.Table{}, 1
 	}
-	return u.cur.snap.Table(kind), max(u.cur.lay.talkers.h-talkersTop-1, 1)
+	page := max((f.lay.talkers.h-talkersTop-1)/f.rowLines, 1)
+	return f.rows, shownTable(f.snap, &u.st), page
 }
 
 // onKey handles every key (UI goroutine). It returns nil for the keys it
@@ -116,37 +139,28 @@ func (u *UI) onKey(ev *tcell.EventKey) *tcell.EventKey {
 		return nil
 	}
 	u.mu.Lock()
-	filtering, help := u.st.filtering, u.st.help
+	input, help := u.st.input, u.st.help
 	u.mu.Unlock()
-	if filtering {
-		switch ev.Key() {
-		case tcell.KeyEnter:
-			u.update(func(st *state) { st.filtering = false })
-			u.input.Blur()
-		case tcell.KeyEscape:
-			u.input.Blur()
-			u.update(func(st *state) {
-				st.filtering = false
-				if st.view.Filter != st.before {
-					st.view.Filter = st.before
-					u.resetCursors(st)
-					u.sendView(st)
-				}
-			})
-		default:
-			// The input's changed function sends the filter.
-			u.input.InputHandler()(ev, func(tview.Primitive) {})
-		}
+	if input != noInput {
+		u.onInputKey(ev, input)
 		return nil
 	}
 	if help {
 		switch {
-		case ev.Key() == tcell.KeyEscape || ev.Rune() == '?':
+		case ev.Key() == tcell.KeyEscape || ev.Rune() == '?' || ev.Rune() == 'h':
 			u.update(func(st *state) { st.help = false })
 		case ev.Rune() == 'q':
 			u.quit()
-		default:
-			u.help.InputHandler()(ev, func(tview.Primitive) {})
+		case ev.Key() == tcell.KeyDown || ev.Rune() == 'j':
+			u.update(func(st *state) { st.helpTop = min(st.helpTop+1, helpLines) })
+		case ev.Key() == tcell.KeyUp || ev.Rune() == 'k':
+			u.update(func(st *state) { st.helpTop = max(st.helpTop-1, 0) })
+		case ev.Key() == tcell.KeyPgDn || ev.Key() == tcell.KeyCtrlF || ev.Rune() == ' ':
+			u.update(func(st *state) { st.helpTop = min(st.helpTop+st.h-4, helpLines) })
+		case ev.Key() == tcell.KeyPgUp || ev.Key() == tcell.KeyCtrlB:
+			u.update(func(st *state) { st.helpTop = max(st.helpTop-(st.h-4), 0) })
+		case ev.Key() == tcell.KeyHome:
+			u.update(func(st *state) { st.helpTop = 0 })
 		}
 		return nil
 	}
@@ -161,17 +175,19 @@ func (u *UI) onKey(ev *tcell.EventKey) *tcell.EventKey {
 			}
 		})
 	case tcell.KeyTab:
-		u.update(func(st *state) { st.kind = (st.kind + 1) % 3 })
+		u.update(func(st *state) { st.kind = nextTab(st.kind, 1) })
 	case tcell.KeyBacktab:
-		u.update(func(st *state) { st.kind = (st.kind + 2) % 3 })
+		u.update(func(st *state) { st.kind = nextTab(st.kind, -1) })
 	case tcell.KeyUp:
 		u.update(func(st *state) { u.move(st, -1) })
 	case tcell.KeyDown:
 		u.update(func(st *state) { u.move(st, 1) })
+	case tcell.KeyRight:
+		u.skip()
 	case tcell.KeyPgUp, tcell.KeyCtrlB:
-		u.update(func(st *state) { _, page := u.rows(st.kind); u.move(st, -page) })
+		u.update(func(st *state) { _, _, page := u.rows(); u.move(st, -page) })
 	case tcell.KeyPgDn, tcell.KeyCtrlF:
-		u.update(func(st *state) { _, page := u.rows(st.kind); u.move(st, page) })
+		u.update(func(st *state) { _, _, page := u.rows(); u.move(st, page) })
 	case tcell.KeyHome:
 		u.update(func(st *state) { u.moveTo(st, false) })
 	case tcell.KeyEnd:
@@ -183,9 +199,27 @@ func (u *UI) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	case tcell.KeyRune:
 		u.onRune(ev.Rune())
 	default:
-		return ev
+		u.update(func(st *state) { say(st, "unknown key "+ev.Name()+": h lists the keys") })
 	}
 	return nil
+}
+
+// nextTab is the table d tabs after k, cycling.
+func nextTab(k model.Kind, d int) model.Kind {
+	for i, t := range tabs {
+		if t == k {
+			return tabs[mod(i+d, len(tabs))]
+		}
+	}
+	return tabs[0]
+}
+
+// sortBy sorts the rows by s (and unfreezes their order).
+func (u *UI) sortBy(st *state, s model.SortKey) {
+	st.view.Sort = s
+	st.order = nil
+	u.sendView(st)
+	say(st, "sorted by "+s.String())
 }
 
 // onRune handles the letter keys (UI goroutine).
@@ -193,11 +227,80 @@ func (u *UI) onRune(r rune) {
 	switch r {
 	case 'q':
 		u.quit()
-	case '?':
-		u.update(func(st *state) { st.help = true })
-		u.help.ScrollToBeginning()
+	case '?', 'h':
+		u.update(func(st *state) { st.help, st.helpTop = true, 0 })
 	case '1', '2', '3':
-		u.update(func(st *state) { st.kind = model.Kind(r - '1') })
+		u.update(func(st *state) { u.sortBy(st, []model.SortKey{model.Sort2s, model.Sort10s, model.Sort40s}[r-'1']) })
+	case '<':
+		u.update(func(st *state) { u.sortBy(st, model.SortName) })
+	case '>':
+		u.update(func(st *state) { u.sortBy(st, model.SortDst) })
+	case 's', 'S':
+		u.update(func(st *state) {
+			n := 1
+			if r == 'S' {
+				n = int(model.NumSortKeys) - 1
+			}
+			s := st.view.Sort
+			for range n {
+				s = s.Next()
+			}
+			u.sortBy(st, s)
+		})
+	case 'o':
+		u.update(func(st *state) {
+			if st.order != nil {
+				st.order = nil
+				say(st, "order unfrozen: sorted by "+st.view.Sort.String())
+				return
+			}
+			st.order = map[model.Key]int{}
+			if u.cur != nil {
+				for i, r := range u.cur.rows {
+					st.order[r.Key] = i
+				}
+			}
+			say(st, "order frozen (o unfreezes)")
+		})
+	case 'p':
+		u.update(func(st *state) {
+			if st.kind == model.KindFlow {
+				st.kind = model.KindConv
+				say(st, "ports off: conversations")
+				return
+			}
+			if !hasTab(model.KindFlow) {
+				say(st, "no flows table")
+				return
+			}
+			st.kind = model.KindFlow
+			say(st, "host:port flows (p goes back)")
+		})
+	case 't':
+		u.update(func(st *state) {
+			st.lines = (st.lines + 1) % numLineModes
+			say(st, "rows: "+lineModeNames[st.lines])
+		})
+	case 'T':
+		u.update(func(st *state) {
+			st.noTotals = !st.noTotals
+			say(st, onOff("cumulative columns", !st.noTotals))
+		})
+	case 'b':
+		u.update(func(st *state) {
+			st.noBars = !st.noBars
+			say(st, onOff("sparklines", !st.noBars))
+		})
+	case 'u':
+		u.update(func(st *state) {
+			st.bits = !st.bits
+			say(st, "rates in "+rateUnit(st.bits))
+		})
+	case 'L':
+		u.update(func(st *state) {
+			st.log = !st.log
+			say(st, map[bool]string{true: "graphs: log scale", false: "graphs: linear scale"}[st.log])
+		})
 	case 'j':
 		u.update(func(st *state) { u.move(st, 1) })
 	case 'k':
@@ -206,19 +309,7 @@ func (u *UI) onRune(r rune) {
 		u.update(func(st *state) { u.moveTo(st, false) })
 	case 'G':
 		u.update(func(st *state) { u.moveTo(st, true) })
-	case 's', 'S':
-		u.update(func(st *state) {
-			n := 1
-			if r == 'S' {
-				n = 4 // five orders: four steps forward is one back
-			}
-			for range n {
-				st.view.Sort = st.view.Sort.Next()
-			}
-			u.sendView(st)
-			say(st, "sorted by "+st.view.Sort.String())
-		})
-	case ' ', 'p':
+	case ' ', 'P':
 		u.update(func(st *state) {
 			st.paused = !st.paused
 			st.frozen = nil
@@ -229,7 +320,7 @@ func (u *UI) onRune(r rune) {
 				p.SetPaused(st.paused)
 			}
 			if st.paused {
-				say(st, "display paused (counting goes on); Space resumes")
+				say(st, "display paused (counting goes on); P resumes")
 			} else {
 				say(st, "resumed")
 			}
@@ -240,8 +331,10 @@ func (u *UI) onRune(r rune) {
 			switch {
 			case p == nil:
 				say(st, "no replay clock to step")
+			case p.Done():
+				say(st, "end of capture: nothing left to step through")
 			case !st.paused:
-				say(st, "'.' steps a paused replay: pause with Space first")
+				say(st, "'.' steps a paused replay: pause with P first")
 			default:
 				p.Step()
 				st.thaw = 4
@@ -251,12 +344,15 @@ func (u *UI) onRune(r rune) {
 	case '+', '=', '-', '_':
 		u.update(func(st *state) {
 			p := u.cfg.Player
-			if p == nil {
-				if u.cfg.Source.Live {
-					say(st, "live capture: no replay speed")
-				} else {
-					say(st, "a stream is shown as it arrives: no replay speed")
-				}
+			switch {
+			case p == nil && u.cfg.Source.Live:
+				say(st, "live capture: no replay speed")
+				return
+			case p == nil:
+				say(st, "a stream is shown as it arrives: no replay speed")
+				return
+			case p.Done():
+				say(st, "end of capture: nothing left to replay")
 				return
 			}
 			s := p.Speed()
@@ -277,37 +373,134 @@ func (u *UI) onRune(r rune) {
 			}
 			say(st, "counters reset")
 		})
-	case 'b':
-		u.update(func(st *state) { st.bits = !st.bits })
 	case 'n':
 		u.update(func(st *state) {
 			st.names = !st.names
-			say(st, map[bool]string{true: "host names on", false: "host names off"}[st.names])
+			say(st, onOff("host names", st.names))
 		})
 	case 'N':
 		u.update(func(st *state) {
 			st.services = !st.services
-			say(st, map[bool]string{true: "service names on", false: "service names off"}[st.services])
+			say(st, onOff("port names", st.services))
 		})
 	case 'v':
 		u.update(func(st *state) {
-			st.cycle = nextPane(computeLayout(st.w, st.h, st.cycle, 0), st.cycle)
-			say(st, "showing "+paneNames[st.cycle])
+			st.cycle++
+			say(st, "next graph")
 		})
-	case '/':
-		u.mu.Lock()
-		text := u.st.view.Filter
-		u.mu.Unlock()
-		u.update(func(st *state) { st.filtering, st.before = true, text })
-		u.input.SetText(text)
-		u.input.Focus(func(tview.Primitive) {})
+	case '/', 'l':
+		u.startInput(displayInput)
+	case 'f':
+		if u.cfg.SetFilter == nil {
+			u.update(func(st *state) { say(st, "this source's capture filter cannot be changed") })
+			return
+		}
+		u.startInput(captureInput)
+	default:
+		u.update(func(st *state) { say(st, "unknown key "+strconv.QuoteRune(r)+": h lists the keys") })
+	}
+}
+
+func onOff(what string, on bool) string {
+	if on {
+		return what + " on"
+	}
+	return what + " off"
+}
+
+func hasTab(k model.Kind) bool {
+	for _, t := range tabs {
+		if t == k {
+			return true
+		}
+	}
+	return false
+}
+
+// skip jumps a replay over the quiet gap before its next packet.
+func (u *UI) skip() {
+	u.update(func(st *state) {
+		p := u.cfg.Player
+		switch {
+		case p == nil:
+			say(st, "no replay to skip ahead in")
+		case p.Done():
+			say(st, "end of capture")
+		case p.Waiting() == 0:
+			say(st, "no gap to skip: the next packet is due")
+		default:
+			p.Skip()
+			st.thaw = 4
+			say(st, "skipped "+humanSpan(p.Waiting())+" to the next packet")
+		}
+	})
+}
+
+// startInput opens the input line for a display or capture filter.
+func (u *UI) startInput(m inputMode) {
+	u.mu.Lock()
+	text := u.st.view.Filter
+	label := "show rows (l, /): "
+	if m == captureInput {
+		text = u.st.filter
+		label = "capture filter (tcpdump expression; Enter applies): "
+	}
+	u.mu.Unlock()
+	u.update(func(st *state) { st.input, st.before = m, text })
+	u.input.SetLabel(label)
+	u.input.SetText(text)
+	u.input.Focus(func(tview.Primitive) {})
+}
+
+// onInputKey handles a key while the input line is open.
+func (u *UI) onInputKey(ev *tcell.EventKey, m inputMode) {
+	switch ev.Key() {
+	case tcell.KeyEnter:
+		u.input.Blur()
+		if m == captureInput {
+			expr := u.input.GetText()
+			err := u.cfg.SetFilter(expr)
+			u.update(func(st *state) {
+				st.input = noInput
+				if err != nil {
+					say(st, "filter not changed: "+err.Error())
+					return
+				}
+				st.filter = expr
+				if expr == "" {
+					say(st, "capture filter removed: every packet from now on")
+				} else {
+					say(st, "capture filter applied to the packets from now on")
+				}
+			})
+			return
+		}
+		u.update(func(st *state) {
+			st.input = noInput
+			if st.view.Filter != "" {
+				say(st, "showing rows that match; their counts are all their traffic")
+			}
+		})
+	case tcell.KeyEscape:
+		u.input.Blur()
+		u.update(func(st *state) {
+			st.input = noInput
+			if m == displayInput && st.view.Filter != st.before {
+				st.view.Filter = st.before
+				u.resetCursors(st)
+				u.sendView(st)
+			}
+		})
+	default:
+		// The input's changed function applies a display filter.
+		u.input.InputHandler()(ev, func(tview.Primitive) {})
 	}
 }
 
 // filterChanged applies the display filter as it is typed (UI goroutine).
 func (u *UI) filterChanged(text string) {
 	u.update(func(st *state) {
-		if !st.filtering || st.view.Filter == text {
+		if st.input != displayInput || st.view.Filter == text {
 			return
 		}
 		st.view.Filter = text
@@ -318,7 +511,7 @@ func (u *UI) filterChanged(text string) {
 
 // resetCursors puts every table's cursor back on its first row.
 func (u *UI) resetCursors(st *state) {
-	st.sel = [3]cursor{}
+	st.sel = [maxKinds]cursor{}
 	if st.view.Limit != defaultLimit {
 		st.view.Limit = defaultLimit
 	}
@@ -327,27 +520,32 @@ func (u *UI) resetCursors(st *state) {
 // move moves the cursor of the shown table by delta rows, and raises the
 // model's row limit when it gets near the end of what the model sends.
 func (u *UI) move(st *state, delta int) {
-	t, page := u.rows(st.kind)
+	rows, t, page := u.rows()
 	c := &st.sel[st.kind]
 	c.end = false
-	if len(t.Rows) == 0 {
+	if len(rows) == 0 {
 		return
 	}
-	c.idx = min(max(c.idx+delta, 0), len(t.Rows)-1)
-	c.key, c.ok = t.Rows[c.idx].Key, true
+	if !c.moved {
+		c.idx = 0
+	}
+	c.moved = true
+	c.idx = min(max(c.idx+delta, 0), len(rows)-1)
+	c.key, c.ok = rows[c.idx].Key, true
 	u.wantRows(st, t, c.idx+3*page+1)
 }
 
-// moveTo moves the cursor to the first or the last row.
+// moveTo moves the cursor to the first row (which it then follows: the
+// top of the ranking) or the last.
 func (u *UI) moveTo(st *state, end bool) {
-	t, _ := u.rows(st.kind)
+	_, t, _ := u.rows()
 	c := &st.sel[st.kind]
 	if !end {
 		*c = cursor{}
 		u.wantRows(st, t, 0)
 		return
 	}
-	c.end = true
+	c.end, c.moved = true, true
 	u.wantRows(st, t, t.Matched)
 }
 
@@ -364,16 +562,18 @@ func (u *UI) wantRows(st *state, t *model.Table, n int) {
 
 // focusSelected focuses every pane on the selected row.
 func (u *UI) focusSelected(st *state) {
-	t, _ := u.rows(st.kind)
+	rows, _, _ := u.rows()
 	c := st.sel[st.kind]
-	if len(t.Rows) == 0 || c.idx >= len(t.Rows) {
+	if len(rows) == 0 {
 		say(st, "no row to focus on")
 		return
 	}
-	k := t.Rows[c.idx].Key
-	if c.ok {
-		k = c.key
+	idx := 0
+	if c.moved {
+		idx = min(c.idx, len(rows)-1)
 	}
+	r := rows[idx]
+	k := r.Key
 	if st.view.Focus != nil && *st.view.Focus == k {
 		return
 	}
@@ -384,7 +584,6 @@ func (u *UI) focusSelected(st *state) {
 		st.kind = model.KindConv // who the host talks to
 	}
 	u.sendView(st)
-	r := t.Rows[c.idx]
 	say(st, "focus on "+rowLabel(&r, st)+"; Backspace goes back")
 }
 
@@ -416,8 +615,11 @@ func (u *UI) onMouse(action tview.MouseAction, ev *tcell.EventMouse) bool {
 	help := u.st.help
 	u.mu.Unlock()
 	if help {
-		if action == tview.MouseScrollUp || action == tview.MouseScrollDown {
-			u.help.MouseHandler()(action, ev, func(tview.Primitive) {})
+		switch action {
+		case tview.MouseScrollUp:
+			u.update(func(st *state) { st.helpTop = max(st.helpTop-3, 0) })
+		case tview.MouseScrollDown:
+			u.update(func(st *state) { st.helpTop = min(st.helpTop+3, helpLines) })
 		}
 		return true
 	}
@@ -437,20 +639,25 @@ func (u *UI) onMouse(action tview.MouseAction, ev *tcell.EventMouse) bool {
 			return false
 		}
 		if y == tr.y {
-			for k, span := range f.tabs {
-				if x >= span[0] && x < span[1] {
-					u.update(func(st *state) { st.kind = model.Kind(k) })
+			for _, sp := range f.tabs {
+				if x >= sp.x0 && x < sp.x1 {
+					k := sp.kind
+					u.update(func(st *state) { st.kind = k })
 				}
 			}
 			return true
 		}
-		row := y - tr.y - talkersTop
+		row := (y - tr.y - talkersTop) / f.rowLines
 		if row < 0 {
 			return true
 		}
 		u.update(func(st *state) {
 			if f.kind == st.kind {
-				u.move(st, f.cur.top+row-st.sel[st.kind].idx)
+				c := &st.sel[st.kind]
+				if !c.moved {
+					c.idx = 0
+				}
+				u.move(st, f.cur.top+row-c.idx)
 			}
 		})
 		if action == tview.MouseLeftDoubleClick {

@@ -18,15 +18,16 @@ func (r rect) inner() rect {
 // pane names the bordered panes under the talkers.
 type pane int
 
-// The bottom panes.
+// The bottom panes: the protocols, then the graphs.
 const (
 	paneProtos pane = iota
 	paneSizes
+	paneSizeTime
 	paneThru
 	numPanes
 )
 
-var paneNames = [...]string{"protocols", "packet sizes", "throughput"}
+var paneNames = [...]string{"protocols", "packet sizes", "packet sizes over time", "throughput"}
 
 // layout says where everything goes on a screen of a given size. It is
 // a pure function of the size and of which pane the user picked for the
@@ -48,13 +49,14 @@ const (
 	minBottom = 20
 )
 
-// computeLayout places the panes on a w x h screen. cycle picks the pane
-// shown when fewer than all fit side by side: on a narrow screen the
-// bottom holds protocols and one graph (sizes or throughput, by cycle),
-// on a very narrow one a single pane. need is how many lines the talkers
-// pane would fill (its rows and headings); the bottom panes take up to
-// 60% of the screen when the talkers leave lines unused.
-func computeLayout(w, h int, cycle pane, need int) layout {
+// computeLayout places the panes on a w x h screen. need is how many
+// lines the talkers pane would fill (its rows and headings); the bottom
+// panes take up to 60% of the screen when the talkers leave lines unused.
+// The protocols have a slot of their own from 72 columns on; the graphs
+// (sizes, sizes over time, throughput) take the slots left, one from 72
+// columns, two from 120, all three from 160; cycle (the v key) rotates
+// which graphs those are. Under 72 columns one slot shows any pane.
+func computeLayout(w, h, cycle, need int) layout {
 	l := layout{w: w, h: h}
 	if w <= 0 || h <= 0 {
 		return l
@@ -76,36 +78,48 @@ func computeLayout(w, h int, cycle pane, need int) layout {
 		return l
 	}
 	y := hh + l.talkers.h
+	graphs := []pane{paneSizes, paneSizeTime, paneThru}
+	var slots int
+	var pw int
 	switch {
+	case w >= 160:
+		slots, pw = 3, min(max(w/4, 36), 44)
 	case w >= 120:
-		pw := min(max(w/3, 36), 44)
-		gw := (w - pw) / 2
-		l.panes[paneProtos] = rect{0, y, pw, bottom}
-		l.panes[paneSizes] = rect{pw, y, gw, bottom}
-		l.panes[paneThru] = rect{pw + gw, y, w - pw - gw, bottom}
+		slots, pw = 2, min(max(w/3, 36), 44)
 	case w >= 72:
-		pw := min(max(w*2/5, 32), 40)
-		l.panes[paneProtos] = rect{0, y, pw, bottom}
-		g := cycle
-		if g == paneProtos {
-			g = paneSizes
-		}
-		l.panes[g] = rect{pw, y, w - pw, bottom}
+		slots, pw = 1, min(max(w*2/5, 32), 40)
 	default:
-		l.panes[cycle] = rect{0, y, w, bottom}
+		all := []pane{paneProtos, paneSizes, paneSizeTime, paneThru}
+		l.panes[all[mod(cycle, len(all))]] = rect{0, y, w, bottom}
+		return l
+	}
+	l.panes[paneProtos] = rect{0, y, pw, bottom}
+	gw := (w - pw) / slots
+	for i := range slots {
+		x := pw + i*gw
+		width := gw
+		if i == slots-1 {
+			width = w - x
+		}
+		l.panes[graphs[mod(cycle+i, len(graphs))]] = rect{x, y, width, bottom}
 	}
 	return l
 }
 
-// nextPane is the pane that v brings into the shared slot after cur.
-func nextPane(l layout, cur pane) pane {
-	n := cur
-	for range numPanes {
-		n = (n + 1) % numPanes
-		if l.w >= 72 && n == paneProtos {
-			continue // the protocols have a slot of their own there
+// slotted reports whether the layout hides some pane (v then cycles).
+func (l layout) slotted() bool {
+	for _, r := range l.panes {
+		if r.w == 0 {
+			return true
 		}
-		return n
 	}
-	return cur
+	return false
+}
+
+func mod(a, n int) int {
+	a %= n
+	if a < 0 {
+		a += n
+	}
+	return a
 }

@@ -34,16 +34,15 @@ func (s *Static) Latest() *model.Snapshot {
 	return s.snap
 }
 
-// SetView makes the snapshot of v. A focus has its row but no
-// sub-snapshot (nothing was counted since it began).
+// SetView makes the snapshot of v. A focus starts from the tables (see
+// model.Aggregator.Seed).
 func (s *Static) SetView(v model.View) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.snap = s.agg.Snapshot(v)
 	s.snap.Done = s.done
 	if v.Focus != nil {
-		row, found := s.agg.Lookup(*v.Focus)
-		s.snap.Focus = &model.Focus{Row: row, Found: found, Since: s.snap.Now}
+		s.snap.Focus = s.agg.SeededFocus(*v.Focus, v)
 	}
 }
 

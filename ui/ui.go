@@ -28,18 +28,30 @@ type Player interface {
 	SetSpeed(float64)
 	Paused() bool
 	SetPaused(bool)
+	// Step moves a paused replay on by one second of capture time.
 	Step()
+	// Skip jumps the clock over the gap to the next packet.
+	Skip()
+	// Waiting is the capture time between the clock and the next
+	// packet while the replay waits for it.
+	Waiting() time.Duration
+	// Skipped is how many gaps were skipped, and the last one's length.
+	Skipped() (int, time.Duration)
 	Done() bool
 }
 
 // Source describes where the packets come from, for the header.
 type Source struct {
-	// Title names the source: a file, "-", an interface.
+	// Title names the source: a file, "stdin", an interface.
 	Title string
 	// Filter is the capture filter, if any.
 	Filter string
 	// Live is true for an interface.
 	Live bool
+	// Stream is true for a capture read as it arrives (standard input).
+	Stream bool
+	// Writing is the -w file the capture is written to, if any.
+	Writing string
 }
 
 // Config sets up a UI.
@@ -47,8 +59,11 @@ type Config struct {
 	Source Source
 	Model  Model
 	// Player paces the replay; nil when there is none (live capture,
-	// replay at full speed).
+	// a stream).
 	Player Player
+	// SetFilter, when set, changes the capture filter of the source
+	// from now on (the f key); it returns why it cannot.
+	SetFilter func(expr string) error
 	// Refresh is the redraw interval (default 250 ms).
 	Refresh time.Duration
 	// Screen is the terminal; nil opens the real one. Tests pass a
@@ -57,11 +72,41 @@ type Config struct {
 	// Mono forces a monochrome theme; NO_COLOR and terminals with fewer
 	// than 8 colours get it anyway.
 	Mono bool
+	// ASCII forces drawing in ASCII only; terminals whose character set
+	// is not UTF-8 (LANG=C) get it anyway.
+	ASCII bool
 	// Shutdown, when set, is called once the user quits (or the context
-	// is done), after the pump has stopped and before the application
-	// stops: it stops the goroutines that feed the model.
+	// is done), after the terminal is restored: it stops the goroutines
+	// that feed the model.
 	Shutdown func()
+	// Stuck, when set, is called when the screen could not stop within
+	// a second of being asked to quit (its terminal modes are restored
+	// by then): it must end the process. Unset, the process exits with
+	// status 1.
+	Stuck func()
 }
+
+// lineMode is how the talkers show directions (the t key, as iftop's).
+type lineMode uint8
+
+const (
+	oneLine  lineMode = iota // rates of both directions, totals by direction
+	twoLines                 // a line for each direction, with its rates
+	sentOnly                 // rates of the first direction only
+	recvOnly                 // rates of the second direction only
+	numLineModes
+)
+
+var lineModeNames = [...]string{"one line a row", "two lines a row (=> and <=)", "sent only", "received only"}
+
+// inputMode says what the input line at the bottom edits.
+type inputMode uint8
+
+const (
+	noInput inputMode = iota
+	displayInput
+	captureInput
+)
 
 // state is the view state: written by the UI goroutine (keys, mouse,
 // resizes), read by the pump. Guarded by UI.mu.
@@ -72,25 +117,48 @@ type state struct {
 	bits     bool
 	names    bool
 	services bool
+	lines    lineMode
+	noTotals bool // T: the cumulative columns are hidden
+	noBars   bool // b: the sparklines are hidden
+	log      bool // L: log scales in the graphs
+	// order, when set, freezes the order of the rows (o): each key's
+	// place when it was frozen.
+	order map[model.Key]int
 	// paused freezes the display on frozen; thaw asks for fresh
 	// snapshots anyway (after a view change or a step).
-	paused    bool
-	frozen    *model.Snapshot
-	thaw      int
-	sel       [3]cursor
-	cycle     pane
-	help      bool
-	filtering bool
-	before    string // the filter before / was pressed
-	msg       string
-	msgUntil  time.Time
-	err       string
-	w, h      int
-	mono      bool
+	paused bool
+	frozen *model.Snapshot
+	thaw   int
+	sel    [maxKinds]cursor
+	cycle  int // which graphs the bottom slots show (v)
+	help   bool
+	// helpTop is the first help line shown.
+	helpTop int
+	input   inputMode
+	before  string // the filter before / was pressed
+	// filter is the capture filter now applied (f changes it).
+	filter   string
+	msg      string
+	msgUntil time.Time
+	err      string
+	w, h     int
+	mono     bool
+	// ascii draws in ASCII only: the terminal's character set is not
+	// UTF-8.
+	ascii bool
 	// ver counts changes made by the UI goroutine, so that the pump
 	// writes a resolved cursor back only over the state it read.
 	ver uint64
 }
+
+// maxKinds bounds the kinds of tables.
+const maxKinds = 8
+
+// tabs are the tables, in the order of the tab line.
+var tabs = []model.Kind{model.KindHost, model.KindConv, model.KindPort, model.KindFlow}
+
+var tabNames = map[model.Kind]string{model.KindHost: "Hosts", model.KindConv: "Conversations", model.KindPort: "Ports",
+	model.KindFlow: "Flows"}
 
 // focused is an entry of the focus stack: the key, and the table shown
 // when it was focused (to go back to).
@@ -106,6 +174,10 @@ type UI struct {
 	th   theme
 	kick chan struct{}
 
+	// skipsSeen is the number of replay gaps skipped already said
+	// (pump goroutine).
+	skipsSeen int
+
 	mu       sync.Mutex
 	st       state
 	panicked any
@@ -114,11 +186,6 @@ type UI struct {
 	// Owned by the UI goroutine.
 	cur     *frame
 	root    *root
-	header  *tview.TextView
-	talkers *tview.TextView
-	status  *tview.TextView
-	panes   [numPanes]*tview.TextView
-	help    *tview.TextView
 	input   *tview.InputField
 	cancel  context.CancelFunc
 	started chan struct{} // closed by the first draw
@@ -147,23 +214,9 @@ func New(cfg Config) *UI {
 		view:     model.View{Sort: model.Sort10s, Limit: defaultLimit},
 		names:    true,
 		services: true,
-		cycle:    paneSizes,
+		filter:   cfg.Source.Filter,
 		w:        80, h: 24,
 	}
-	text := func() *tview.TextView {
-		t := tview.NewTextView().SetDynamicColors(true).SetWrap(false).SetScrollable(true)
-		return t
-	}
-	u.header = text()
-	u.talkers = text()
-	u.status = text()
-	for p := range numPanes {
-		u.panes[p] = text()
-		u.panes[p].SetBorder(true).SetTitleAlign(tview.AlignLeft)
-	}
-	u.help = tview.NewTextView().SetDynamicColors(true).SetWrap(false).SetScrollable(true)
-	u.help.SetBorder(true).SetTitle(" pktop keys (Esc closes) ")
-	u.help.SetText(helpText(u.th))
 	u.input = tview.NewInputField().SetLabel("/ filter: ").SetFieldBackgroundColor(tcell.ColorDefault)
 	u.input.SetChangedFunc(u.filterChanged)
 	u.root = &root{Box: tview.NewBox(), u: u}
@@ -222,15 +275,19 @@ func (u *UI) Run(ctx context.Context) error {
 	u.mu.Unlock()
 
 	scr := u.cfg.Screen
+	var guard *ttyGuard
 	if scr == nil {
 		var err error
-		if scr, err = tcell.NewScreen(); err != nil {
-			return fmt.Errorf("cannot use the terminal: %w", err)
+		if scr, guard, err = openTerminal(); err != nil {
+			return err
 		}
+		defer guard.close()
 	}
 	// tview draws through diffScreen, which sends the terminal only the
-	// cells that changed (see diffscreen.go).
-	ds := &diffScreen{Screen: scr}
+	// cells that changed (see diffscreen.go), and which sees every
+	// event before tview does: a quit key is heard even while the UI
+	// goroutine is busy.
+	ds := &diffScreen{Screen: scr, onEvent: u.peek}
 	u.app.SetScreen(ds) // initialises it
 	if ds.initErr != nil {
 		return fmt.Errorf("cannot use the terminal: %w", ds.initErr)
@@ -262,15 +319,34 @@ func (u *UI) Run(ctx context.Context) error {
 		case <-pumpDone:
 		case <-runDone:
 		}
-		if u.cfg.Shutdown != nil {
-			u.cfg.Shutdown()
+		u.app.Stop() // restores the terminal
+	}()
+	// The watchdog: once asked to quit, the terminal is back within a
+	// second whatever the UI goroutine is doing. If the application has
+	// not stopped by then (a draw that never ends: a terminal that
+	// stopped reading, a bug), the terminal's modes are restored without
+	// tcell and Config.Stuck ends the process.
+	go func() {
+		<-ctx.Done()
+		select {
+		case <-runDone:
+			return
+		case <-time.After(stuckAfter):
 		}
-		u.app.Stop()
+		guard.restore()
+		if u.cfg.Stuck != nil {
+			u.cfg.Stuck()
+			return
+		}
+		os.Exit(1)
 	}()
 	err := u.app.Run()
 	close(runDone)
 	cancel()
 	<-stopped
+	if u.cfg.Shutdown != nil {
+		u.cfg.Shutdown()
+	}
 	u.mu.Lock()
 	p, stack := u.panicked, u.stack
 	u.mu.Unlock()
@@ -278,6 +354,32 @@ func (u *UI) Run(ctx context.Context) error {
 		panic(fmt.Sprintf("%v\n\n%s", p, stack))
 	}
 	return err
+}
+
+// stuckAfter is how long the watchdog of Run waits for the application
+// to stop once asked to quit.
+const stuckAfter = 700 * time.Millisecond
+
+// peek sees every terminal event before tview does (on tview's event
+// goroutine): Ctrl-C, and q outside the filter input, quit at once, even
+// while the UI goroutine is busy drawing.
+func (u *UI) peek(ev tcell.Event) {
+	k, ok := ev.(*tcell.EventKey)
+	if !ok {
+		return
+	}
+	if k.Key() == tcell.KeyCtrlC {
+		u.quit()
+		return
+	}
+	if k.Key() == tcell.KeyRune && k.Rune() == 'q' {
+		u.mu.Lock()
+		typing := u.st.input != noInput
+		u.mu.Unlock()
+		if !typing {
+			u.quit()
+		}
+	}
 }
 
 // pump makes a frame on every tick and on every wake, until ctx is done.
@@ -310,7 +412,15 @@ func (u *UI) pump(ctx context.Context, done chan<- struct{}) {
 func (u *UI) nextFrame() *frame {
 	var pl playerState
 	if p := u.cfg.Player; p != nil {
-		pl = playerState{has: true, speed: p.Speed(), paused: p.Paused(), done: p.Done()}
+		pl = playerState{has: true, speed: p.Speed(), paused: p.Paused(), done: p.Done(), waiting: p.Waiting()}
+		pl.skips, pl.skipped = p.Skipped()
+		if pl.skips > u.skipsSeen {
+			u.skipsSeen = pl.skips
+			msg := "skipped " + humanSpan(pl.skipped) + " without packets"
+			u.mu.Lock()
+			say(&u.st, msg)
+			u.mu.Unlock()
+		}
 	}
 	s, st := u.take()
 	f := buildFrame(s, &st, pl, u.cfg.Source, theme{st.mono})
@@ -364,17 +474,8 @@ func viewEqual(a, b model.View) bool {
 	return *a.Focus == *b.Focus
 }
 
-// apply copies a frame into the widgets (UI goroutine).
-func (u *UI) apply(f *frame) {
-	u.cur = f
-	u.header.SetText(f.header)
-	u.talkers.SetText(f.talkers)
-	u.status.SetText(f.status)
-	for p := range numPanes {
-		u.panes[p].SetTitle(f.titles[p])
-		u.panes[p].SetText(f.panes[p])
-	}
-}
+// apply makes a frame the one to draw (UI goroutine).
+func (u *UI) apply(f *frame) { u.cur = f }
 
 // root lays the widgets out on the whole screen and draws them, with the
 // help overlay on top.
@@ -391,7 +492,11 @@ func (r *root) Draw(scr tcell.Screen) {
 	if mono := u.th.mono || scr.Colors() < 8; mono != u.st.mono {
 		u.st.mono = mono
 		u.st.ver++
-		u.help.SetText(helpText(theme{mono}))
+		u.wake()
+	}
+	if ascii := u.cfg.ASCII || scr.CharacterSet() != "UTF-8"; ascii != u.st.ascii {
+		u.st.ascii = ascii
+		u.st.ver++
 		u.wake()
 	}
 	if w != u.st.w || h != u.st.h {
@@ -399,11 +504,12 @@ func (r *root) Draw(scr tcell.Screen) {
 		u.st.ver++
 		u.wake()
 	}
-	cycle, help, filtering := u.st.cycle, u.st.help, u.st.filtering
+	filtering := u.st.input != noInput
 	u.mu.Unlock()
-	l := computeLayout(w, h, cycle, 1<<20)
+	l := computeLayout(w, h, 0, 1<<20)
 	if f := u.cur; f != nil && f.lay.w == w && f.lay.h == h {
 		l = f.lay // the layout the frame was formatted for
+		f.cv.draw(scr, x, y)
 	}
 	if !u.drawn && u.started != nil {
 		u.drawn = true
@@ -416,19 +522,8 @@ func (r *root) Draw(scr tcell.Screen) {
 		p.SetRect(x+rc.x, y+rc.y, rc.w, rc.h)
 		p.Draw(scr)
 	}
-	place(u.header, l.header)
-	place(u.talkers, l.talkers)
-	for p := range numPanes {
-		place(u.panes[p], l.panes[p])
-	}
 	if filtering {
 		place(u.input, l.status)
-	} else {
-		place(u.status, l.status)
-	}
-	if help {
-		hw, hh := min(w, 76), min(h, helpLines+2)
-		place(u.help, rect{(w - hw) / 2, (h - hh) / 2, hw, hh})
 	}
 }
 

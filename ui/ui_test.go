@@ -2,12 +2,14 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -132,10 +134,14 @@ func TestScreens(t *testing.T) {
 		{"empty-done-120x40", func() Model { return NewStatic(model.NewAggregator(model.Config{}), true) }, 120, 40, "", false},
 		{"synth-120x40", func() Model { return NewStatic(synthAgg(30, 50), false) }, 120, 40, "", false},
 		{"synth-80x24", func() Model { return NewStatic(synthAgg(30, 50), false) }, 80, 24, "", true},
-		{"synth-ports-80x24-next-pane", func() Model { return NewStatic(synthAgg(30, 50), false) }, 80, 24, "3v", false},
+		{"synth-ports-80x24-next-pane", func() Model { return NewStatic(synthAgg(30, 50), false) }, 80, 24, "\t\tv", false},
+		{"synth-flows-160x40", func() Model { return NewStatic(synthAgg(30, 50), false) }, 160, 40, "p", false},
+		{"synth-two-lines-120x40", func() Model { return NewStatic(synthAgg(30, 50), false) }, 120, 40, "\tt", false},
+		{"synth-sent-only-sorted-by-name-100x30", func() Model { return NewStatic(synthAgg(30, 50), false) }, 100, 30, "tt<", false},
+		{"synth-no-totals-no-bars-bits-log-120x40", func() Model { return NewStatic(synthAgg(30, 50), false) }, 120, 40, "TbuLv", false},
 		{"synth-conversations-scrolled-100x30", func() Model { return NewStatic(synthAgg(30, 50), false) }, 100, 30, "\tjjjjjjjjjjjjjjjjjj", false},
 		{"synth-focus-back-120x40", func() Model { return NewStatic(synthAgg(30, 50), false) }, 120, 40, "jjj\n\b", false},
-		{"synth-names-off-120x40", func() Model { return NewStatic(synthAgg(30, 50), false) }, 120, 40, "nN3", false},
+		{"synth-names-off-120x40", func() Model { return NewStatic(synthAgg(30, 50), false) }, 120, 40, "nN\t\t", false},
 		{"synth-filter-nomatch-80x24", func() Model { return NewStatic(synthAgg(30, 50), false) }, 80, 24, "/nothing-here\n", false},
 		{"synth-tiny-40x10", func() Model { return NewStatic(synthAgg(30, 50), false) }, 40, 10, "", false},
 		{"synth-tiny-help-40x10", func() Model { return NewStatic(synthAgg(30, 50), false) }, 40, 10, "?", false},
@@ -154,54 +160,119 @@ func TestScreens(t *testing.T) {
 	}
 }
 
-// TestUntrustedNames checks that a name from the traffic with control
-// characters and colour tags shows as plain text, in no colour.
+// TestUntrustedNames: a hostile name from the traffic is no host name,
+// so the model keeps none and its address shows; a hostile file name
+// shows as inert text, styled by nothing in it.
 func TestUntrustedNames(t *testing.T) {
-	sim := tcell.NewSimulationScreen("UTF-8")
-	if err := sim.Init(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Fini()
-	sim.SetSize(140, 40)
-	u := New(Config{Model: NewStatic(synthAgg(8, 5), true), Source: Source{Title: "x[red]y\x1b"}})
+	sim := simScreen(t, 140, 40)
+	title := "x[red]y\x1b[:::$<5000>]z"
+	u := New(Config{Model: NewStatic(synthAgg(8, 5), true), Source: Source{Title: title}})
 	u.st.w, u.st.h = 140, 40
 	u.renderOnce(sim)
 	screen := ScreenText(sim)
-	want := strings.ReplaceAll(model.Sanitize(evilName, 0), "\n", "")
-	if !strings.Contains(screen, want) {
-		t.Fatalf("the hostile name should show as %q; screen:\n%s", want, screen)
+	if strings.Contains(screen, "evil") || !strings.Contains(screen, "198.51.100.7") {
+		t.Errorf("the hostile name should be refused and its address shown; screen:\n%s", screen)
 	}
-	if !strings.Contains(screen, "x[red]y?") {
-		t.Errorf("the title should show as x[red]y?; screen:\n%s", screen)
+	if want := model.Sanitize(title, 0); !strings.Contains(screen, want) {
+		t.Errorf("the title should show as %q; screen:\n%s", want, screen)
 	}
-	if strings.ContainsAny(screen, "\x1b\a") {
-		t.Errorf("control characters reached the screen")
+	checkInert(t, sim)
+}
+
+// TestWriteErrorShown: a -w that failed says so in the header, the state
+// still shown.
+func TestWriteErrorShown(t *testing.T) {
+	snap := synthAgg(3, 3).Snapshot(model.View{Sort: model.Sort10s, Limit: 50})
+	snap.Source.WriteError = "writing /var/x.pcap: no space left on device"
+	snap.Source.NotWritten = 1234
+	got := Render(fixed{snap}, Source{Title: "eth0", Live: true}, false, 140, 30)
+	first := strings.SplitN(got, "\n", 2)[0]
+	if !strings.Contains(first, "live") || !strings.Contains(first, "-w failed (1,234 not written): writing /var/x.pcap: no space left") {
+		t.Errorf("header: %q", first)
 	}
-	cells, w, _ := sim.GetContents()
-	for y := range 40 {
-		var row strings.Builder
-		for x := range w {
-			row.WriteString(string(cells[y*w+x].Runes))
+}
+
+// checkInert fails when a cell of the screen holds a rune that inert
+// text never holds, or a style pktop does not draw with.
+func checkInert(t testing.TB, sim tcell.SimulationScreen) {
+	t.Helper()
+	allowed := map[tcell.Style]bool{}
+	for _, th := range []theme{{false}, {true}} {
+		for _, st := range []tcell.Style{th.plain(), th.title(), th.label(), th.heading(), th.sorted(), th.active(),
+			th.spark(), th.dim(), th.ok(), th.warn(), th.bad(), th.key(), th.app(), th.name(), th.border()} {
+			allowed[st] = true
+			allowed[st.Reverse(true)] = true
 		}
-		i := strings.Index(row.String(), "evil")
-		if i < 0 {
-			continue
-		}
-		for x := i; x < i+len(want); x++ {
-			fg, _, attr := cells[y*w+x].Style.Decompose()
-			if fg == tcell.ColorRed || attr&tcell.AttrBold != 0 {
-				t.Errorf("cell %d,%d of the name is styled by it: %v %v", x, y, fg, attr)
+	}
+	cells, w, h := sim.GetContents()
+	for i, c := range cells {
+		for _, r := range c.Runes {
+			if r != ' ' && model.CellWidth(r) == 0 {
+				t.Fatalf("cell %d,%d holds %U", i%w, i/w, r)
 			}
+		}
+		if !allowed[c.Style] {
+			t.Fatalf("cell %d,%d of %dx%d has a style pktop does not draw with: %v", i%w, i/w, w, h, c.Style)
 		}
 	}
 }
 
+// FuzzUntrustedText draws arbitrary bytes as a host's name (as if the
+// model had kept it), a file name, a filter and an error message: the
+// cells hold exactly the inert text, in pktop's styles, every row in its
+// place, and drawing ends.
+func FuzzUntrustedText(f *testing.F) {
+	for _, s := range []string{"[:::$<99999999>]x.example", "zz[:::", "evil[red]\x1b[2J\a[::b]name",
+		"\x1b]8;;http://evil/\x1b\\link\x1b]8;;\x1b\\", "👍🏽👍🏽👍🏽", "a\u202eb", "[\"region\"]", "x\ny\rz", "\xff\xfe[-:-:-]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		agg := synthAgg(3, 3)
+		snap := agg.Snapshot(model.View{Sort: model.Sort10s, Limit: 50})
+		snap.Done = true
+		rows := snap.Hosts.Rows
+		rows[0].NameA = s
+		sim := simScreen(t, 100, 30)
+		u := New(Config{Model: fixed{snap}, Source: Source{Title: s, Filter: s}})
+		u.st.w, u.st.h = 100, 30
+		u.st.err = s
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			u.renderOnce(sim)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("drawing %q did not end", s)
+		}
+		checkInert(t, sim)
+		lines := strings.Split(ScreenText(sim), "\n")
+		// The first row of the hosts table starts with the name, made
+		// inert and cut to its column.
+		row := lines[headerLines+talkersTop]
+		want := safe(s, 0)
+		ok := strings.HasPrefix(row, want)
+		if i := strings.Index(row, "…"); !ok && i >= 0 {
+			ok = strings.HasPrefix(want, row[:i])
+		}
+		if !ok {
+			t.Fatalf("the first row is %q; want it to start with %q", row, want)
+		}
+		if !strings.HasPrefix(lines[2], " Hosts ") {
+			t.Fatalf("the tab line moved: %q", lines[2])
+		}
+	})
+}
+
 // fakePlayer records what the keys asked of the replay.
 type fakePlayer struct {
-	mu     sync.Mutex
-	speed  float64
-	paused bool
-	steps  int
+	mu      sync.Mutex
+	speed   float64
+	paused  bool
+	steps   int
+	skips   int
+	waiting time.Duration
 }
 
 func (p *fakePlayer) Speed() float64     { p.mu.Lock(); defer p.mu.Unlock(); return p.speed }
@@ -210,6 +281,17 @@ func (p *fakePlayer) Paused() bool       { p.mu.Lock(); defer p.mu.Unlock(); ret
 func (p *fakePlayer) SetPaused(v bool)   { p.mu.Lock(); defer p.mu.Unlock(); p.paused = v }
 func (p *fakePlayer) Step()              { p.mu.Lock(); defer p.mu.Unlock(); p.steps++ }
 func (p *fakePlayer) Done() bool         { return false }
+func (p *fakePlayer) Skip()              { p.mu.Lock(); defer p.mu.Unlock(); p.skips++ }
+func (p *fakePlayer) Waiting() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.waiting
+}
+func (p *fakePlayer) Skipped() (int, time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.skips, 0
+}
 func (p *fakePlayer) get() (float64, bool, int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -229,6 +311,12 @@ type running struct {
 }
 
 func start(t *testing.T, w, h int, pl Player) *running {
+	t.Helper()
+	return startWith(t, w, h, pl, nil)
+}
+
+// startWith is start with a capture filter setter.
+func startWith(t *testing.T, w, h int, pl Player, setFilter func(string) error) *running {
 	t.Helper()
 	sim := tcell.NewSimulationScreen("UTF-8")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -253,7 +341,7 @@ func start(t *testing.T, w, h int, pl Player) *running {
 	r := &running{t: t, sim: sim, done: make(chan struct{}), cancel: cancel, shut: make(chan struct{})}
 	var cfg Config
 	cfg = Config{Model: m, Player: pl, Screen: sim, Refresh: 20 * time.Millisecond,
-		Source: Source{Title: "synthetic"},
+		Source: Source{Title: "synthetic"}, SetFilter: setFilter,
 		Shutdown: func() {
 			cancel()
 			<-modelDone
@@ -312,53 +400,133 @@ func (r *running) runes(s string) {
 	}
 }
 
-// TestKeys drives a running UI with keys and reads its screen.
+// TestKeys drives a running UI with keys and reads its screen: the keys
+// an iftop user knows do what they do in iftop.
 func TestKeys(t *testing.T) {
 	pl := &fakePlayer{speed: 1}
-	r := start(t, 120, 40, pl)
+	var filters []string
+	r := startWith(t, 120, 40, pl, func(expr string) error {
+		if expr == "bad [" {
+			return errors.New("syntax error")
+		}
+		filters = append(filters, expr)
+		return nil
+	})
 	r.wait("www.example.com")
 	r.wait("x1")
 
 	r.key(tcell.KeyTab, 0)
 	r.wait("CONVERSATION")
-	r.runes("3")
+	r.key(tcell.KeyTab, 0)
 	r.wait("tcp/443 https")
-	r.runes("1")
+	r.key(tcell.KeyBacktab, 0)
+	r.key(tcell.KeyBacktab, 0)
+	r.wait("HOST")
+	r.runes("p")
+	r.wait("FLOW A:port <=> B:port")
+	r.runes("p")
+	r.wait("CONVERSATION")
+	r.key(tcell.KeyBacktab, 0)
 	r.wait("HOST")
 
-	r.runes("s")
+	// 1 2 3 sort by the 2 s, 10 s, 40 s rates; < and > by name.
+	r.runes("3")
 	r.wait("40s↓")
-	r.runes("b")
-	r.wait("b/s")
+	r.runes("1")
+	r.wait("2s↓")
+	r.runes("2")
+	r.wait("10s↓")
+	r.runes("<")
+	r.wait("sorted by name")
+	r.runes("s")
+	r.wait("sorted by destination")
+	r.runes("2")
 
-	r.runes("/192.0.2.53")
-	r.wait("/ filter: 192.0.2.53")
+	// o freezes the order; t shows two lines a row; T hides the totals;
+	// b the sparklines; u switches to bits; L to log scales.
+	r.runes("o")
+	r.wait("sort frozen (o)")
+	r.runes("o")
+	r.wait("order unfrozen")
+	r.runes("t")
+	r.wait("two lines a row")
+	r.wait(" sent ")
+	r.wait(" recv ")
+	r.runes("ttt")
+	r.wait("rows: one line a row")
+	r.runes("T")
+	waitFor(t, func() bool { return !strings.Contains(r.screen(), "TOTAL") }, "T to hide the totals")
+	r.runes("T")
+	r.wait("TOTAL")
+	r.runes("b")
+	waitFor(t, func() bool { return !strings.Contains(r.screen(), "LAST 40s") }, "b to hide the sparklines")
+	r.runes("b")
+	r.wait("LAST 40s")
+	r.runes("u")
+	r.wait("rates b/s")
+	r.runes("L")
+	r.wait("(log)")
+	r.runes("L")
+
+	// l and / edit the display filter.
+	r.runes("l192.0.2.53")
+	r.wait("show rows (l, /): 192.0.2.53")
 	r.wait("show 192.0.2.53")
 	r.key(tcell.KeyEnter, 0)
 	var s string
-	waitFor(t, func() bool { s = r.screen(); return !strings.Contains(s, "/ filter:") }, "the filter input closed")
+	waitFor(t, func() bool { s = r.screen(); return !strings.Contains(s, "show rows (l, /):") }, "the filter input closed")
 	if !strings.Contains(s, "show 192.0.2.53") || strings.Contains(s, "www.example.com") {
 		t.Errorf("the filter should hide www.example.com:\n%s", s)
 	}
 	r.key(tcell.KeyEscape, 0)
 	r.wait("www.example.com")
 
-	r.runes("?")
+	// f edits the capture filter; a bad one is refused and said.
+	r.runes("f")
+	r.wait("capture filter (tcpdump expression")
+	r.key(tcell.KeyCtrlU, 0)
+	r.runes("udp")
+	r.key(tcell.KeyEnter, 0)
+	r.wait("capture filter applied")
+	r.wait("filter udp")
+	r.runes("f")
+	r.key(tcell.KeyCtrlU, 0)
+	r.runes("bad [")
+	r.key(tcell.KeyEnter, 0)
+	r.wait("filter not changed: syntax error")
+	if len(filters) != 1 || filters[0] != "udp" {
+		t.Errorf("capture filters applied: %q", filters)
+	}
+
+	r.runes("h")
 	r.wait("pktop keys")
 	r.key(tcell.KeyEscape, 0)
 	waitFor(t, func() bool { return !strings.Contains(r.screen(), "pktop keys") }, "Esc to close the help")
+	r.runes("?")
+	r.wait("pktop keys")
+	r.runes("h")
+	waitFor(t, func() bool { return !strings.Contains(r.screen(), "pktop keys") }, "h to close the help")
+
+	r.runes("Z")
+	r.wait("unknown key 'Z': h lists the keys")
 
 	r.runes("+++")
 	waitFor(t, func() bool { sp, _, _ := pl.get(); return sp == 10 }, "speed x10")
 	r.wait("x10")
 	r.runes("-")
 	waitFor(t, func() bool { sp, _, _ := pl.get(); return sp == 5 }, "speed x5")
-	r.runes(" ")
+	r.runes("P")
 	waitFor(t, func() bool { _, p, _ := pl.get(); return p }, "the player paused")
 	r.wait("paused")
 	r.runes(".")
 	waitFor(t, func() bool { _, _, st := pl.get(); return st == 1 }, "one step")
-	r.runes("p")
+	pl.mu.Lock()
+	pl.waiting = 30 * time.Second
+	pl.mu.Unlock()
+	r.wait("next packet in 30s (→ skips)")
+	r.key(tcell.KeyRight, 0)
+	waitFor(t, func() bool { pl.mu.Lock(); defer pl.mu.Unlock(); return pl.skips == 1 }, "→ to skip the gap")
+	r.runes(" ")
 	waitFor(t, func() bool { _, p, _ := pl.get(); return !p }, "the player running again")
 
 	// Focus: the host row selected, then Enter; Backspace goes back.
@@ -443,15 +611,87 @@ func TestCancel(t *testing.T) {
 	}
 }
 
+// stallScreen is a simulation screen whose Show blocks once armed, as a
+// terminal that stopped reading (or a draw that sleeps) would.
+type stallScreen struct {
+	tcell.SimulationScreen
+	armed   atomic.Bool
+	stalled chan struct{} // closed when a Show blocks
+	release chan struct{}
+	once    sync.Once
+}
+
+func (s *stallScreen) Show() {
+	if s.armed.Load() {
+		s.once.Do(func() { close(s.stalled) })
+		<-s.release
+	}
+	s.SimulationScreen.Show()
+}
+
+// TestQuitWhileDrawBlocks: whatever the UI goroutine is doing, q and a
+// signal (the context) end the screen within a second: the watchdog
+// calls Stuck, which ends the process in pktop.
+func TestQuitWhileDrawBlocks(t *testing.T) {
+	for _, how := range []string{"q", "ctrl-c", "signal"} {
+		t.Run(how, func(t *testing.T) {
+			sim := simScreen(t, 80, 24)
+			scr := &stallScreen{SimulationScreen: sim, stalled: make(chan struct{}), release: make(chan struct{})}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			stuck := make(chan time.Time, 1)
+			u := New(Config{Model: NewStatic(synthAgg(8, 5), false), Screen: scr, Refresh: 10 * time.Millisecond,
+				Source: Source{Title: "synthetic"}, Stuck: func() { stuck <- time.Now() }})
+			done := make(chan struct{})
+			go func() {
+				u.Run(ctx)
+				close(done)
+			}()
+			waitFor(t, func() bool {
+				var ok bool
+				u.app.QueueUpdate(func() { ok = strings.Contains(ScreenText(sim), "HOST") })
+				return ok
+			}, "the first frame")
+			scr.armed.Store(true)
+			go u.app.QueueUpdateDraw(func() {})
+			select {
+			case <-scr.stalled:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the draw did not block")
+			}
+			asked := time.Now()
+			switch how {
+			case "q":
+				sim.InjectKey(tcell.KeyRune, 'q', tcell.ModNone)
+			case "ctrl-c":
+				sim.InjectKey(tcell.KeyCtrlC, 0, tcell.ModNone)
+			default:
+				cancel()
+			}
+			select {
+			case at := <-stuck:
+				if d := at.Sub(asked); d > time.Second {
+					t.Errorf("Stuck came %v after the quit", d)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("nothing ended the screen while its draw blocked")
+			}
+			cancel()
+			close(scr.release)
+			<-done
+		})
+	}
+}
+
 // TestResize checks that the UI follows a resize.
 func TestResize(t *testing.T) {
-	r := start(t, 120, 40, nil)
+	r := start(t, 160, 40, nil)
 	r.wait("Throughput")
 	r.resize(60, 12)
 	s := r.wait("HOST")
 	waitFor(t, func() bool {
 		s = r.screen()
-		return !strings.Contains(s, "Throughput") && len(strings.Split(s, "\n")) == 13
+		return !strings.Contains(s, "Packet sizes") && len(strings.Split(s, "\n")) == 13
 	}, "a 60x12 screen")
 }
 
@@ -494,7 +734,7 @@ func TestSpeeds(t *testing.T) {
 		s = faster(s)
 		up = append(up, speedLabel(s))
 	}
-	if got, want := strings.Join(up, " "), "x2 x5 x10 x20 x50 x100 x1000 max max max max max"; got != want {
+	if got, want := strings.Join(up, " "), "x2 x5 x10 x20 x50 x100 x200 x500 x1000 max max max"; got != want {
 		t.Errorf("faster: got %s; want %s", got, want)
 	}
 	if got := speedLabel(slower(0)); got != "x1000" {

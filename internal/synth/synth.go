@@ -23,13 +23,7 @@ const Flows = 20000
 // comes from a new source address.
 func Write(out io.Writer, n, sources int) error {
 	w := bufio.NewWriterSize(out, 1<<20)
-	hdr := make([]byte, 24)
-	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4)
-	binary.LittleEndian.PutUint16(hdr[4:], 2)
-	binary.LittleEndian.PutUint16(hdr[6:], 4)
-	binary.LittleEndian.PutUint32(hdr[16:], 65535)
-	binary.LittleEndian.PutUint32(hdr[20:], 1)
-	w.Write(hdr)
+	w.Write(Header())
 	r := rand.New(rand.NewPCG(1, 2))
 	frame := make([]byte, 0, 2048)
 	rec := make([]byte, 16)
@@ -51,6 +45,18 @@ func Write(out io.Writer, n, sources int) error {
 		w.Write(frame)
 	}
 	return w.Flush()
+}
+
+// Header is the file header of a little-endian microsecond pcap of
+// Ethernet frames.
+func Header() []byte {
+	hdr := make([]byte, 24)
+	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4)
+	binary.LittleEndian.PutUint16(hdr[4:], 2)
+	binary.LittleEndian.PutUint16(hdr[6:], 4)
+	binary.LittleEndian.PutUint32(hdr[16:], 65535)
+	binary.LittleEndian.PutUint32(hdr[20:], 1)
+	return hdr
 }
 
 var sizes = []int{0, 0, 0, 40, 100, 200, 500, 1000, 1400, 1400, 1400}
