@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -357,6 +358,29 @@ func TestPrometheusReplay(t *testing.T) {
 	}
 }
 
+// fleetConfig is deploy/prometheus.yml scraping only target, every
+// 250 ms.
+func fleetConfig(t *testing.T, target string) string {
+	t.Helper()
+	cfg := string(mustRead(t, "deploy/prometheus.yml"))
+	i := strings.Index(cfg, "      - targets:\n")
+	if i < 0 {
+		t.Fatal("deploy/prometheus.yml: no targets")
+	}
+	cfg = cfg[:i] + "      - targets: ['" + target + "']\n"
+	r := strings.NewReplacer("scrape_interval: 15s", "scrape_interval: 250ms", "evaluation_interval: 15s", "evaluation_interval: 250ms")
+	return r.Replace(cfg)
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // waitFor2 waits up to 30 s for text in a buffer that a process writes.
 func waitFor2(b *collect.Buffer, text string) bool {
 	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
@@ -371,7 +395,9 @@ func waitFor2(b *collect.Buffer, text string) bool {
 // with --listen and --ipfix at once: a real Prometheus (in the
 // namespace, scraping over its loopback, which pktop does not capture)
 // and a real nfcapd get what pktop's own report says of the same
-// traffic. Root only; all traffic stays in the namespaces.
+// traffic. The Prometheus runs the README's fleet setup,
+// deploy/prometheus.yml and its rules, with the test's target and
+// intervals. Root only; all traffic stays in the namespaces.
 func TestExportLive(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("live capture test needs root (network namespaces, capture sockets)")
@@ -390,7 +416,7 @@ func TestExportLive(t *testing.T) {
 	addr := "127.0.0.1:" + strconv.Itoa(collect.FreePort(t, "tcp"))
 	pk := startPktop(t, append(inA, bin, "-i", n.ifA, "--listen", addr, "--ipfix", "127.0.0.1:"+strconv.Itoa(nf.Port),
 		"--ipfix-idle", "2s", "--ipfix-active", "3s", "--no-screen", "--report", "json", "--top-series", "5")...)
-	prom := collect.StartPrometheus(t, addr, 250*time.Millisecond, inA...)
+	prom := collect.StartPrometheusConfig(t, fleetConfig(t, addr), map[string][]byte{"pktop-rules.yml": mustRead(t, "deploy/pktop-rules.yml")}, inA...)
 	prom.Ready(t, inA...)
 	if !waitFor2(&pk.errOut, "capturing on") {
 		t.Fatalf("pktop did not start: %s", pk.errOut.String())
@@ -420,6 +446,8 @@ func TestExportLive(t *testing.T) {
 	promtoolMetrics(t, "http://"+addr+"/metrics", inA...)
 	time.Sleep(600 * time.Millisecond) // every series scraped since
 	ts := lastScrape(t, prom, inA...)
+	// The fleet's recording rules see this host's traffic.
+	waitQuery(t, prom, `instance:pktop_bits:rate5m{interface="`+n.ifA+`"} > 0`, func(s []collect.Sample) bool { return len(s) == 1 }, inA...)
 	rep := pk.stop(t)
 	if rep.Packets < 20+300+25 || rep.KernelDrops != 0 || rep.QueueDrops != 0 {
 		t.Fatalf("pktop's report: %d packets, %d kernel drops, %d queue drops", rep.Packets, rep.KernelDrops, rep.QueueDrops)
@@ -432,4 +460,85 @@ func TestExportLive(t *testing.T) {
 		records += f.Records
 	}
 	t.Logf("live: %d packets, %d flows in the report, %d records at the collector", rep.Packets, len(rep.Flows), records)
+}
+
+// scrapeValue returns the value of the first series of a scrape whose
+// line starts with prefix, or -1.
+func scrapeValue(url, prefix string) float64 {
+	resp, err := http.Get(url)
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, ln := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(ln, prefix) {
+			f := strings.Fields(ln)
+			v, err := strconv.ParseFloat(f[len(f)-1], 64)
+			if err == nil {
+				return v
+			}
+		}
+	}
+	return -1
+}
+
+// TestE2EScreenListen runs the screen and --listen together on the
+// built-in capture, in tmux: the metrics reach the replay's totals, the
+// screen's reset (r) does not make them go down, and q quits cleanly.
+func TestE2EScreenListen(t *testing.T) {
+	bin := buildPktop(t)
+	want := reportWith(t, "--demo", "--speed", "0")
+	addr := "127.0.0.1:" + strconv.Itoa(collect.FreePort(t, "tcp"))
+	s := newTmux(t, 120, 40, bin+" --demo --speed 0 --listen "+addr)
+	s.wait("end of capture")
+	url := "http://" + addr + "/metrics"
+	got := -1.0
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end) && got != float64(want.Packets); time.Sleep(100 * time.Millisecond) {
+		got = scrapeValue(url, `pktop_packets_total{`)
+	}
+	if got != float64(want.Packets) {
+		t.Fatalf("pktop_packets_total = %v; the report counts %d", got, want.Packets)
+	}
+	hosts := scrapeValue(url, `pktop_host_packets_total{direction="sent",host="other"`)
+	s.send("r")
+	time.Sleep(1500 * time.Millisecond) // a pump tick after the reset
+	if after := scrapeValue(url, `pktop_packets_total{`); after != got {
+		t.Errorf("after the screen's reset pktop_packets_total = %v; was %v", after, got)
+	}
+	if after := scrapeValue(url, `pktop_host_packets_total{direction="sent",host="other"`); after < hosts {
+		t.Errorf("after the screen's reset the other hosts' counter went from %v to %v", hosts, after)
+	}
+	s.send("q")
+	s.restored(0)
+}
+
+// TestExportBadFlags: wrong exporter flags give one clear line and an
+// exit status, before any capture starts.
+func TestExportBadFlags(t *testing.T) {
+	busy := "127.0.0.1:" + strconv.Itoa(collect.FreePort(t, "tcp"))
+	l, err := net.Listen("tcp", busy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--demo", "--ipfix", "nonsense"}, 1, "want HOST:PORT"},
+		{[]string{"--demo", "--ipfix", "no-such-host.invalid:4739"}, 1, "IPFIX collector"},
+		{[]string{"--demo", "--listen", busy}, 1, "listen for Prometheus on " + busy},
+		{[]string{"--demo", "--top-series", "0"}, 2, "--top-series must be 1 or more"},
+		{[]string{"--demo", "--no-screen"}, 2, "--no-screen needs --listen, --ipfix or --report"},
+		{[]string{"--demo", "--report", "xml"}, 2, "--report takes json, text or jsonl"},
+		{[]string{"--demo", "--ipfix-idle", "0s", "--ipfix", "127.0.0.1:4739"}, 2, "must be positive"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(tc.args, &out, &errb)
+		if code != tc.code || !strings.Contains(errb.String(), tc.want) || strings.Count(errb.String(), "\n") != 1 {
+			t.Errorf("pktop %s: exit %d, %q; want exit %d and one line with %q", strings.Join(tc.args, " "), code, errb.String(), tc.code, tc.want)
+		}
+	}
 }

@@ -32,16 +32,16 @@ type IPFIX struct {
 	tcp      bool
 	conn     net.Conn
 	enc      Encoder
-	cache    map[recKey]*Record
+	cache    map[model.Key]*flowRecs
 	lastTmpl time.Time
 	pending  []Record // ended records, sent by send
 }
 
-// recKey is one direction of a flow.
-type recKey struct {
-	src, dst         netip.Addr
-	srcPort, dstPort uint16
-	proto            uint8
+// flowRecs are the open records of a flow's two directions: A to B and
+// B to A.
+type flowRecs struct {
+	r    [2]Record
+	open [2]bool
 }
 
 // DialIPFIX returns an exporter to target: HOST:PORT (UDP), or
@@ -49,7 +49,7 @@ type recKey struct {
 // after a failed write.
 func DialIPFIX(target string, active, idle time.Duration) (*IPFIX, error) {
 	x := &IPFIX{Active: active, Idle: idle, TemplateEvery: time.Minute, target: target,
-		cache: map[recKey]*Record{}, enc: Encoder{Domain: 1}}
+		cache: map[model.Key]*flowRecs{}, enc: Encoder{Domain: 1}}
 	switch {
 	case strings.HasPrefix(target, "tcp://"):
 		x.tcp, x.target = true, strings.TrimPrefix(target, "tcp://")
@@ -93,16 +93,20 @@ func (x *IPFIX) now() time.Time {
 func (x *IPFIX) Add(d *model.Deltas) {
 	for i := range d.Flows {
 		f := &d.Flows[i]
-		dir := directions(f.Port, f.PortB)
-		if !f.Out.IsZero() {
-			x.merge(recKey{f.A, f.B, f.Port, f.PortB, f.L4}, f.Out, f.OutFirst, f.OutLast, dir[0], f.Evicted)
+		fr := x.cache[f.Key]
+		if fr == nil {
+			fr = &flowRecs{}
+			dir := directions(f.Port, f.PortB)
+			fr.r[0] = Record{Src: f.A, Dst: f.B, SrcPort: f.Port, DstPort: f.PortB, Proto: f.L4, Direction: dir[0]}
+			fr.r[1] = Record{Src: f.B, Dst: f.A, SrcPort: f.PortB, DstPort: f.Port, Proto: f.L4, Direction: dir[1]}
+			x.cache[f.Key] = fr
 		}
-		if !f.In.IsZero() {
-			x.merge(recKey{f.B, f.A, f.PortB, f.Port, f.L4}, f.In, f.InFirst, f.InLast, dir[1], f.Evicted)
-		}
+		x.merge(fr, 0, f.Out, f.OutFirst, f.OutLast)
+		x.merge(fr, 1, f.In, f.InFirst, f.InLast)
 		if f.Evicted { // the flow left pktop's table: its records end
-			x.end(recKey{f.A, f.B, f.Port, f.PortB, f.L4}, EndLackOfSpace)
-			x.end(recKey{f.B, f.A, f.PortB, f.Port, f.L4}, EndLackOfSpace)
+			x.end(fr, 0, EndLackOfSpace)
+			x.end(fr, 1, EndLackOfSpace)
+			delete(x.cache, f.Key)
 		}
 	}
 	// Flows the model could keep no trace of: one record with no
@@ -115,12 +119,18 @@ func (x *IPFIX) Add(d *model.Deltas) {
 		}
 	}
 	now := d.Summary.Now
-	for k, r := range x.cache {
-		switch {
-		case now-r.End >= int64(x.Idle):
-			x.end(k, EndIdle)
-		case now-r.Start >= int64(x.Active):
-			x.end(k, EndActive)
+	for k, fr := range x.cache {
+		for i := range fr.r {
+			switch r := &fr.r[i]; {
+			case !fr.open[i]:
+			case now-r.End >= int64(x.Idle):
+				x.end(fr, i, EndIdle)
+			case now-r.Start >= int64(x.Active):
+				x.end(fr, i, EndActive)
+			}
+		}
+		if !fr.open[0] && !fr.open[1] {
+			delete(x.cache, k)
 		}
 	}
 	x.send()
@@ -140,16 +150,17 @@ func directions(portA, portB uint16) [2]uint8 {
 
 // merge adds one direction's delta to its open record; a delta that
 // starts after the record's idle timeout ends the record first.
-func (x *IPFIX) merge(k recKey, c model.Counts, first, last int64, dir uint8, evicted bool) {
-	r := x.cache[k]
-	if r != nil && first-r.End >= int64(x.Idle) {
-		x.end(k, EndIdle)
-		r = nil
+func (x *IPFIX) merge(fr *flowRecs, i int, c model.Counts, first, last int64) {
+	if c.IsZero() {
+		return
 	}
-	if r == nil {
-		r = &Record{Src: k.src, Dst: k.dst, SrcPort: k.srcPort, DstPort: k.dstPort, Proto: k.proto,
-			Start: first, End: last, Direction: dir}
-		x.cache[k] = r
+	r := &fr.r[i]
+	if fr.open[i] && first-r.End >= int64(x.Idle) {
+		x.end(fr, i, EndIdle)
+	}
+	if !fr.open[i] {
+		fr.open[i] = true
+		r.Packets, r.Octets, r.Start, r.End = 0, 0, first, last
 	}
 	r.Packets += c.Packets
 	r.Octets += c.Bytes
@@ -158,19 +169,22 @@ func (x *IPFIX) merge(k recKey, c model.Counts, first, last int64, dir uint8, ev
 }
 
 // end moves an open record to the list to send.
-func (x *IPFIX) end(k recKey, reason uint8) {
-	if r, ok := x.cache[k]; ok {
+func (x *IPFIX) end(fr *flowRecs, i int, reason uint8) {
+	if fr.open[i] {
+		r := fr.r[i]
 		r.EndReason = reason
-		x.pending = append(x.pending, *r)
-		delete(x.cache, k)
+		x.pending = append(x.pending, r)
+		fr.open[i] = false
 	}
 }
 
 // Flush ends every open record (forced end) and sends them: the last
 // export, when pktop stops or the replay ends.
 func (x *IPFIX) Flush() {
-	for k := range x.cache {
-		x.end(k, EndForced)
+	for k, fr := range x.cache {
+		x.end(fr, 0, EndForced)
+		x.end(fr, 1, EndForced)
+		delete(x.cache, k)
 	}
 	x.send()
 }

@@ -53,6 +53,10 @@ type Pump struct {
 	JSONL   *JSONL
 	// Now is the wall clock (time.Now when nil).
 	Now func() time.Time
+
+	// spare is the last hand-out's flows, which no exporter keeps: the
+	// model fills it again.
+	spare []model.FlowDelta
 }
 
 func (p *Pump) now() time.Time {
@@ -90,14 +94,17 @@ func (p *Pump) Tick(ctx context.Context, src Source) error { return p.tick(ctx, 
 func (p *Pump) Close(ctx context.Context, src Source) error { return p.tick(ctx, src, true) }
 
 func (p *Pump) tick(ctx context.Context, src Source, final bool) error {
-	req := model.DeltaRequest{Top: p.Top, Tables: p.Metrics != nil || p.JSONL != nil, Flows: p.IPFIX != nil || p.JSONL != nil}
+	req := model.DeltaRequest{Top: p.Top, Tables: p.Metrics != nil || p.JSONL != nil, Flows: p.IPFIX != nil || p.JSONL != nil,
+		Reuse: p.spare}
 	if p.Metrics != nil {
 		req.Keys = p.Metrics.Keys()
 	}
+	p.spare = nil
 	d, err := src.Deltas(ctx, req)
 	if err != nil {
 		return err
 	}
+	defer func() { p.spare = d.Flows }() // the exporters copy what they keep
 	if p.Metrics != nil {
 		p.Metrics.Update(d)
 	}

@@ -1,10 +1,15 @@
 // Package model counts packets and publishes what it counted.
 //
 // It owns every counter of pktop: totals, hosts, conversations, ports,
-// protocols, packet sizes and rates over time. The sniffer hands it
+// flows (5-tuples), protocols, packet sizes and rates over time. The sniffer hands it
 // packet summaries (Packet) in batches (Batch) over a channel; one
 // goroutine, Model.Run, is the single writer of all counters and
 // publishes immutable Snapshots that the UI and the reports read.
+//
+// Exporters, which must lose no count, take deltas instead of snapshots
+// (Model.Deltas): the model goroutine hands out what every row counted
+// since the last request, and a row evicted from a full table hands its
+// remainder to the next request first.
 //
 // Rates come from capture timestamps (Batch.Now), never from the wall
 // clock, so a replay counts the same whatever its speed.

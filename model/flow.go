@@ -72,6 +72,10 @@ type DeltaRequest struct {
 	// Flows hands out the delta of every flow that counted a frame since
 	// the last request, and of the flows evicted since.
 	Flows bool
+	// Reuse is a Flows slice of an earlier hand-out that its user is done
+	// with: Deltas fills it again rather than allocating (a busy link's
+	// flows make megabytes a second otherwise).
+	Reuse []FlowDelta
 }
 
 // Deltas is what the tables counted since the last request: every frame
@@ -146,8 +150,10 @@ func (a *Aggregator) Deltas(req DeltaRequest) *Deltas {
 			func(k Key) PortKey { return PortKey{k.L4, k.Port} })
 	}
 	if req.Flows {
-		d.Flows = a.ended
-		a.ended = nil
+		d.Flows = slices.Grow(req.Reuse[:0], len(a.ended)+len(a.flows.m))
+		d.Flows = append(d.Flows, a.ended...)
+		clear(a.ended)
+		a.ended = a.ended[:0]
 		for k, e := range a.flows.m {
 			if fd, ok := flowDelta(k, e); ok {
 				d.Flows = append(d.Flows, fd)
@@ -185,31 +191,50 @@ func tableDeltas[K comparable](a *Aggregator, t *table[K], kind Kind, req DeltaR
 			}
 		}
 	}
-	var rest []deltaRow
+	other := deltaRow{k: Key{Kind: kind}, out: t.unsent[0], in: t.unsent[1]}
+	t.unsent = [2]Counts{}
+	fold := func(r deltaRow) {
+		other.out.merge(r.out)
+		other.in.merge(r.in)
+	}
+	// The Top heaviest of the others, kept in a small list as the pass
+	// goes (top[low] its lightest); the rest sum into other.
+	top := make([]deltaRow, 0, req.Top)
+	low := 0
 	for k, e := range t.m {
-		if r, ok := take(key(k), e); ok {
-			rest = append(rest, r)
+		r, ok := take(key(k), e)
+		switch {
+		case !ok:
+		case len(top) < req.Top:
+			top = append(top, r)
+			low = lightest(top)
+		case req.Top > 0 && deltaOrder(r, top[low]) < 0:
+			fold(top[low])
+			top[low] = r
+			low = lightest(top)
+		default:
+			fold(r)
 		}
 	}
-	n := min(req.Top, len(rest))
-	if n > 0 && n < len(rest) {
-		selectFirst(rest, n, deltaOrder)
-	}
-	top := rest[:n]
 	slices.SortFunc(top, deltaOrder)
 	rows = append(rows, top...)
 	dt.Rows = make([]Row, len(rows))
 	for i, r := range rows {
 		dt.Rows[i] = a.deltaRow(r)
 	}
-	other := deltaRow{k: Key{Kind: kind}, out: t.unsent[0], in: t.unsent[1]}
-	t.unsent = [2]Counts{}
-	for _, r := range rest[n:] {
-		other.out.merge(r.out)
-		other.in.merge(r.in)
-	}
 	dt.Other = a.deltaRow(other)
 	return dt
+}
+
+// lightest returns the index of the last row of rs in deltaOrder.
+func lightest(rs []deltaRow) int {
+	l := 0
+	for i := range rs {
+		if deltaOrder(rs[i], rs[l]) > 0 {
+			l = i
+		}
+	}
+	return l
 }
 
 // deltaOrder orders deltas by bytes, then key, descending.

@@ -426,37 +426,33 @@ func candOrder(x, y cand) int {
 }
 
 // selectTop moves the first k candidates in candOrder to cs[:k], in no
-// particular order.
-func selectTop(cs []cand, k int) { selectFirst(cs, k, candOrder) }
-
-// selectFirst moves the first k elements of s in the order cmp to s[:k],
-// in no particular order (quickselect: linear on average, where a sort
-// of every row would cost n log n on each snapshot).
-func selectFirst[T any](s []T, k int, cmp func(x, y T) int) {
-	lo, hi := 0, len(s)-1
+// particular order (quickselect: linear on average, where a sort of every
+// row would cost n log n on each snapshot).
+func selectTop(cs []cand, k int) {
+	lo, hi := 0, len(cs)-1
 	for lo < hi {
 		// median of three as the pivot
 		mid := lo + (hi-lo)/2
-		if cmp(s[mid], s[lo]) < 0 {
-			s[mid], s[lo] = s[lo], s[mid]
+		if candOrder(cs[mid], cs[lo]) < 0 {
+			cs[mid], cs[lo] = cs[lo], cs[mid]
 		}
-		if cmp(s[hi], s[lo]) < 0 {
-			s[hi], s[lo] = s[lo], s[hi]
+		if candOrder(cs[hi], cs[lo]) < 0 {
+			cs[hi], cs[lo] = cs[lo], cs[hi]
 		}
-		if cmp(s[hi], s[mid]) < 0 {
-			s[hi], s[mid] = s[mid], s[hi]
+		if candOrder(cs[hi], cs[mid]) < 0 {
+			cs[hi], cs[mid] = cs[mid], cs[hi]
 		}
-		pivot := s[mid]
+		pivot := cs[mid]
 		i, j := lo, hi
 		for i <= j {
-			for cmp(s[i], pivot) < 0 {
+			for candOrder(cs[i], pivot) < 0 {
 				i++
 			}
-			for cmp(pivot, s[j]) < 0 {
+			for candOrder(pivot, cs[j]) < 0 {
 				j--
 			}
 			if i <= j {
-				s[i], s[j] = s[j], s[i]
+				cs[i], cs[j] = cs[j], cs[i]
 				i++
 				j--
 			}

@@ -28,7 +28,7 @@ func (c Counts) minus(o Counts) Counts {
 func (c Counts) IsZero() bool { return c.Packets == 0 && c.Bytes == 0 }
 
 // entry holds everything counted for one key of a table (a host, a
-// conversation, a port). Only the model goroutine touches it.
+// conversation, a port, a flow). Only the model goroutine touches it.
 //
 // The fields a packet touches come first, so that counting one touches one
 // or two cache lines of the entry.

@@ -223,17 +223,28 @@ type Prometheus struct {
 // StartPrometheus starts a Prometheus server on a free port with a
 // temporary storage that scrapes target (HOST:PORT, job "pktop") every
 // interval; wrap, when set, runs it inside something (ip netns exec NS),
-// and then the caller reaches it through query, which runs curl the same
-// way.
+// and then the caller reaches it through Get and Query with the same
+// wrap, which run curl the same way.
 func StartPrometheus(t testing.TB, target string, interval time.Duration, wrap ...string) *Prometheus {
+	cfg := fmt.Sprintf("global:\n  scrape_interval: %s\n  scrape_timeout: %s\nscrape_configs:\n  - job_name: pktop\n    static_configs:\n      - targets: ['%s']\n",
+		interval, interval, target)
+	return StartPrometheusConfig(t, cfg, nil, wrap...)
+}
+
+// StartPrometheusConfig starts a Prometheus server with the given
+// configuration, and files (rule files, by name) beside it.
+func StartPrometheusConfig(t testing.TB, cfg string, files map[string][]byte, wrap ...string) *Prometheus {
 	t.Helper()
 	Need(t, "prometheus")
 	dir := t.TempDir()
-	cfg := fmt.Sprintf("global:\n  scrape_interval: %s\n  scrape_timeout: %s\nscrape_configs:\n  - job_name: pktop\n    static_configs:\n      - targets: ['%s']\n",
-		interval, interval, target)
 	cfgFile := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	port := FreePort(t, "tcp")
 	p := &Prometheus{URL: fmt.Sprintf("http://127.0.0.1:%d", port), log: &Buffer{}}
