@@ -268,7 +268,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.exp.headless {
 		return headless(ctx, src, cfg, o, stdout, stderr)
 	}
-	return screen(ctx, src, cfg, o, stderr)
+	var ended atomic.Bool
+	if o.read == "-" {
+		feed := src.Feed
+		src.Feed = func(ctx context.Context, out chan<- *model.Batch) error {
+			err := feed(ctx, out)
+			ended.Store(err == nil)
+			return err
+		}
+	}
+	rc := screen(ctx, src, cfg, o, stderr)
+	if o.read == "-" && !ended.Load() {
+		// The user quit before the stream ended: end its writers too.
+		endUpstream()
+	}
+	return rc
 }
 
 // source is what the screen shows: where packets come from and the
