@@ -267,3 +267,46 @@ func TestE2ECaptureFilter(t *testing.T) {
 	s.send("q")
 	s.restored(0)
 }
+
+// TestE2ETerminals: a non-UTF-8 locale gets a clean ASCII screen (no
+// '?' for the graphs); TERM=vt100 answers keys at once (tcell's output
+// delays are taken out); TERM=dumb says what to do.
+func TestE2ETerminals(t *testing.T) {
+	bin := buildPktop(t)
+	t.Run("LANG=C", func(t *testing.T) {
+		s := newTmux(t, 100, 30, "LANG=C LC_ALL=C "+bin+" --demo --speed 0")
+		p := s.wait("end of capture")
+		p = s.wait("+ Protocols -")
+		for _, r := range p {
+			if r >= 0x80 {
+				t.Fatalf("a non-ASCII character %q on an ASCII terminal:\n%s", r, p)
+			}
+		}
+		if strings.Contains(p, "??") {
+			t.Errorf("unencodable characters on screen:\n%s", p)
+		}
+		s.send("q")
+		s.restored(0)
+	})
+	t.Run("vt100", func(t *testing.T) {
+		s := newTmuxTerm(t, 120, 40, "vt100", bin+" --demo --speed 0")
+		s.wait("end of capture")
+		for _, k := range []struct{ key, want string }{{"u", "rates in b/s"}, {"u", "rates in B/s"}, {"Tab", "CONVERSATION"}} {
+			asked := time.Now()
+			s.send(k.key)
+			s.wait(k.want)
+			if d := time.Since(asked); d > time.Second {
+				t.Errorf("TERM=vt100: %s took %v to show", k.key, d)
+			}
+		}
+		s.send("q")
+		s.restored(0)
+	})
+	t.Run("dumb", func(t *testing.T) {
+		s := newTmuxTerm(t, 100, 10, "dumb", bin+" --demo")
+		p := s.wait("PKTOP-EXIT=1")
+		if !strings.Contains(p, "pktop: this terminal (TERM=dumb) cannot show pktop's screen: use --report text") {
+			t.Errorf("TERM=dumb:\n%s", p)
+		}
+	})
+}
