@@ -310,3 +310,35 @@ func TestE2ETerminals(t *testing.T) {
 		}
 	})
 }
+
+// TestE2EPlayer: a paused replay goes on from where it paused (the clock
+// was frozen for as long as it had played), and a gap of years between
+// two packets is skipped and said.
+func TestE2EPlayer(t *testing.T) {
+	bin := buildPktop(t)
+	s := newTmux(t, 100, 30, bin+" --demo --speed 1")
+	s.wait("time 0:03")
+	s.send("P")
+	s.wait("paused")
+	time.Sleep(4 * time.Second)
+	p := s.pane()
+	if !strings.Contains(p, "time 0:03") && !strings.Contains(p, "time 0:04") {
+		t.Fatalf("the paused clock moved:\n%s", p)
+	}
+	s.send("P")
+	s.wait("resumed")
+	// It goes on at once: two seconds later it shows 0:05 or 0:06, not
+	// a clock frozen for the four seconds it had played.
+	time.Sleep(2 * time.Second)
+	p = s.pane()
+	if !strings.Contains(p, "time 0:05") && !strings.Contains(p, "time 0:06") && !strings.Contains(p, "time 0:07") {
+		t.Errorf("after resuming, the clock is not where it paused plus two seconds:\n%s", p)
+	}
+	s.send("q")
+	s.restored(0)
+
+	s = newTmux(t, 120, 30, bin+" -r testdata/captures/pcpp_raw_ip.pcap")
+	s.wait("skipped 10.8 years without packets")
+	s.send("q")
+	s.restored(0)
+}

@@ -115,17 +115,21 @@ func percent(f float64) string {
 	return strconv.FormatFloat(f*100, 'f', 1, 64) + "%"
 }
 
-// elapsed formats a capture duration (ns) as m:ss or h:mm:ss: the screen
-// changes once a second.
+// elapsed formats a capture duration (ns) as m:ss, h:mm:ss or Nd hh:mm:ss:
+// the screen changes once a second.
 func elapsed(ns int64) string {
 	if ns < 0 {
 		ns = 0
 	}
 	d := time.Duration(ns)
-	h := int(d / time.Hour)
+	days := int64(d / (24 * time.Hour))
+	h := int(d/time.Hour) % 24
 	m := int(d/time.Minute) % 60
 	s := int(d/time.Second) % 60
-	if h > 0 {
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd %02d:%02d:%02d", days, h, m, s)
+	case h > 0:
 		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
 	}
 	return fmt.Sprintf("%d:%02d", m, s)
