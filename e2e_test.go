@@ -152,6 +152,14 @@ func TestE2EScreen(t *testing.T) {
 	s.wait("HOST")
 	s.send("Enter")
 	s.wait("focus 10.0.0.6")
+	// The focus covers the whole capture: the file is read again for it,
+	// and every pane shows the row's own traffic (no "since", no "none
+	// yet"). 10.0.0.6 is in every packet but 22: its protocols and sizes
+	// are nearly all of the capture's, its conversations all.
+	p = s.wait("Protocols: 10.0.0.6")
+	if strings.Contains(p, "since") || strings.Contains(p, "none yet") {
+		t.Errorf("the focus does not cover the whole capture:\n%s", p)
+	}
 	s.send("BSpace")
 	s.wait("back to all traffic")
 	s.send("q")

@@ -25,6 +25,7 @@ func screen(ctx context.Context, src source, cfg model.Config, o *options, stder
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	m := model.New(o.exp.config(cfg), o.refresh)
+	m.SetRescan(src.Rescan)
 	ch := make(chan *model.Batch, 64)
 	var agg *model.Aggregator // the model goroutine's, once it returned
 	stopExport := o.exp.attach(m)

@@ -173,8 +173,7 @@ func (a *Aggregator) seedFlow(fk FlowKey, e *entry) {
 		for s := e.hist.head - HistorySeconds + 1; s <= e.hist.head; s++ {
 			o, in := e.hist.at(s)
 			if o+in > 0 {
-				a.series.advance(s)
-				if sl := a.series.slot(s); sl.Sec == s {
+				if sl := a.series.at(s); sl != nil {
 					sl.Bytes += uint64(o) + uint64(in)
 				}
 			}

@@ -79,6 +79,18 @@ func TestSeededFocusMatchesTheRowsPackets(t *testing.T) {
 		if len(wp) > 0 {
 			t.Errorf("%v: protocols missing: %v", k, wp)
 		}
+		// The last 40 seconds of its throughput come from its flows.
+		last40 := func(ss []Sample) (n uint64) {
+			for _, sm := range ss {
+				if sm.Sec > all.now/1e9-HistorySeconds {
+					n += sm.Bytes
+				}
+			}
+			return n
+		}
+		if g, w := last40(got.Series), last40(want.Series); g != w || w == 0 {
+			t.Errorf("%v: the last 40 s carried %d bytes; want %d", k, g, w)
+		}
 		for _, kind := range []Kind{KindHost, KindConv, KindPort, KindFlow} {
 			g, w := got.Table(kind).Rows, want.Table(kind).Rows
 			if len(g) != len(w) {

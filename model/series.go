@@ -58,17 +58,32 @@ func (r *series) add(sec int64, n uint32) float64 {
 		sl.Bytes += uint64(n)
 		return float64(sl.Bytes)
 	}
-	r.advance(sec)
-	if sec <= r.head-int64(len(r.s)) {
-		return 0
-	}
-	sl := r.slot(sec)
-	if sl.Sec != sec {
+	sl := r.at(sec)
+	if sl == nil {
 		return 0
 	}
 	sl.Packets++
 	sl.Bytes += uint64(n)
 	return float64(sl.Bytes)
+}
+
+// at returns the sample of second sec, made when needed; nil for a
+// second older than the ring.
+func (r *series) at(sec int64) *Sample {
+	r.advance(sec)
+	if sec <= r.head-int64(len(r.s)) {
+		return nil
+	}
+	sl := r.slot(sec)
+	if sl.Sec != sec {
+		if sl.Sec > sec {
+			return nil // the slot holds a newer second
+		}
+		// A second before the head that was never counted (a focus
+		// counts the capture read again after its newest packets).
+		*sl = Sample{Sec: sec}
+	}
+	return sl
 }
 
 // last returns up to n seconds ending at the newest, oldest first.

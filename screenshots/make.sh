@@ -36,8 +36,10 @@ shot() {
 }
 
 shot talkers 120 40 6 "--demo --speed 1"
-shot conversations 120 40 5 "--demo --speed 1" Tab
-shot protocols 100 30 2 "-r testdata/captures/pcpp_sll.pcap --speed 0" 3
-shot histogram 120 40 3 "--demo --speed 1" Enter
+shot wide-160x40 160 40 3 "--demo --speed 0"
+shot flows 140 36 2 "--demo --speed 0" p
+shot conversations 120 40 5 "--demo --speed 1" Tab t
+shot protocols 100 30 2 "-r testdata/captures/pcpp_sll.pcap --speed 0" Tab Tab
+shot histogram 160 44 3 "--demo --speed 0" j Enter
 shot small-80x24 80 24 6 "--demo --speed 1"
-shot help 100 32 2 "--demo --speed 1" '?'
+shot help 100 44 2 "--demo --speed 1" h

@@ -439,15 +439,14 @@ func columns(kind model.Kind, st *state, w, natural int) (show [numCols]bool, na
 	}
 	rem := w - fixed()
 	nameW = min(max(natural, nmin), nameMax[kind])
-	switch {
-	case show[colSpark]:
+	// The name takes what its rows need (at most nameMax), the sparkline
+	// what is left up to its 40 cells; past that the line ends short.
+	if show[colSpark] {
 		sparkW = sparkCells(min(rem-nameW-1, model.HistorySeconds))
 		if sparkW < sparkMin {
 			sparkW = sparkCells(sparkMin)
 		}
-		nameW = rem - sparkW - 1
-	case show[colTotal]:
-		nameW = rem // the columns reach the right edge
+		nameW = min(rem-sparkW-1, max(nameW, min(natural+2, nameMax[kind])))
 	}
 	nameW = max(min(nameW, rem), 1)
 	return show, nameW, sparkW

@@ -397,6 +397,11 @@ func (u *UI) pump(ctx context.Context, done chan<- struct{}) {
 			u.Fail(p, debug.Stack())
 		}
 	}()
+	// The model cuts its snapshots by the screen's view from the start.
+	u.mu.Lock()
+	v := u.st.view
+	u.mu.Unlock()
+	u.cfg.Model.SetView(v)
 	t := time.NewTicker(u.cfg.Refresh)
 	defer t.Stop()
 	var last *frame
@@ -427,6 +432,10 @@ type frameKey struct {
 	focus    int // how far a focus's rescan is, in percent
 	complete bool
 	w, h     int
+	// view is the view the snapshot was cut with: a view change shows
+	// as soon as the model answers it.
+	view     model.View
+	focusKey model.Key
 }
 
 // nextFrame takes the snapshot to show and formats it (pump goroutine);
@@ -455,6 +464,10 @@ func (u *UI) nextFrame() *frame {
 	key := frameKey{sec: sec, ver: st.ver, done: s.Done, pl: pl, msg: st.msg, err: st.err, w: st.w, h: st.h}
 	if fo := s.Focus; fo != nil {
 		key.focus, key.complete = int(fo.Progress*100), fo.Complete
+	}
+	key.view = s.View
+	if f := s.View.Focus; f != nil {
+		key.view.Focus, key.focusKey = nil, *f
 	}
 	if u.made && key == u.lastKey {
 		return nil
