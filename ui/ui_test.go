@@ -695,7 +695,7 @@ func TestResize(t *testing.T) {
 	}, "a 60x12 screen")
 }
 
-type panicky struct{ Model }
+type panicky struct{ fixed }
 
 func (p panicky) Latest() *model.Snapshot { panic("boom") }
 
