@@ -43,7 +43,7 @@ const ngMaxBlock = 32 + 128<<20 + 131072
 // in a row cost nothing (they are kept as runs), distinct ones a few
 // bytes each.
 const (
-	maxIfDescs = 1 << 16 // distinct interface descriptions
+	maxIfDescs = 1 << 18 // distinct interface descriptions (at most 20 MiB)
 	maxIfRuns  = 1 << 22 // runs of identical descriptions (32 MiB)
 )
 
@@ -57,6 +57,8 @@ type ngReader struct {
 
 	pending *Frame // the first packet, read ahead
 	pendErr error
+
+	blk block // the block being read
 }
 
 // start reads the first section header, then the first packet, whose link
@@ -99,11 +101,17 @@ func (r *ngReader) buffered() bool {
 	}
 	br := r.f.br
 	n := br.Buffered()
-	if n < 8 {
+	if n < 12 {
 		return false
 	}
-	h, _ := br.Peek(8)
-	return uint64(n) >= uint64(r.order.Uint32(h[4:]))
+	h, _ := br.Peek(12)
+	order := r.order
+	if binary.LittleEndian.Uint32(h) == ngSHB && binary.BigEndian.Uint32(h[8:]) == 0x1a2b3c4d {
+		order = binary.BigEndian // a section header says its own byte order
+	} else if binary.LittleEndian.Uint32(h) == ngSHB {
+		order = binary.LittleEndian
+	}
+	return uint64(n) >= uint64(order.Uint32(h[4:]))
 }
 
 // read reads blocks up to the next packet.
@@ -278,7 +286,8 @@ type block struct {
 // open starts reading the block of the given size at off, whose first 8
 // bytes (type and length) are in the buffer.
 func (r *ngReader) open(off int64, typ uint32, size int) (*block, error) {
-	b := &block{r: r, off: off, typ: typ, size: size, pos: 8}
+	b := &r.blk // one block at a time: no allocation per block
+	*b = block{r: r, off: off, typ: typ, size: size, pos: 8}
 	br := r.f.br
 	if size <= br.Size() {
 		m, err := br.Peek(size)
@@ -692,24 +701,32 @@ func (d *ifDesc) nanos(ts uint64) int64 {
 // described by descs[desc].
 type ifRun struct{ first, desc uint32 }
 
+// runChunk is how many runs a chunk holds: runs are kept in chunks that
+// never move, so that a table of millions of runs grows without copies.
+const runChunk = 1 << 16
+
 // ifTable holds the interfaces of a section: runs of identical
 // descriptions, each description once.
 type ifTable struct {
-	n     uint32 // interfaces
-	snap0 uint32 // the snap length of interface 0 (for simple packet blocks)
-	runs  []ifRun
-	descs []ifDesc
-	index map[ifDesc]uint32
+	n      uint32 // interfaces
+	snap0  uint32 // the snap length of interface 0 (for simple packet blocks)
+	chunks [][]ifRun
+	nruns  int
+	descs  []ifDesc
+	index  map[ifDesc]uint32 // of descs, once they are more than a few
 
-	last ifRun // the run of the last lookup
+	last ifRun // the run of the last lookup, up to interface end
 	end  uint32
 }
 
 func (t *ifTable) reset() {
-	t.n, t.snap0 = 0, 0
-	t.runs, t.descs = t.runs[:0], t.descs[:0]
-	clear(t.index)
-	t.end = 0
+	t.n, t.snap0, t.nruns, t.end = 0, 0, 0, 0
+	t.chunks = t.chunks[:min(len(t.chunks), 1)]
+	if len(t.chunks) > 0 {
+		t.chunks[0] = t.chunks[0][:0]
+	}
+	t.descs = t.descs[:0]
+	t.index = nil
 }
 
 // add adds the next interface; it says what is wrong when a limit is hit.
@@ -720,29 +737,60 @@ func (t *ifTable) add(d ifDesc, snap uint32) string {
 	if t.n == 0 {
 		t.snap0 = snap
 	}
-	if k := len(t.runs); k > 0 && t.descs[t.runs[k-1].desc] == d {
-		t.n++
-		return ""
+	if t.nruns > 0 {
+		c := t.chunks[len(t.chunks)-1]
+		if t.descs[c[len(c)-1].desc] == d {
+			t.n++
+			return ""
+		}
 	}
-	if t.index == nil {
-		t.index = map[ifDesc]uint32{}
-	}
-	i, ok := t.index[d]
+	i, ok := t.find(d)
 	if !ok {
 		if len(t.descs) >= maxIfDescs {
 			return fmt.Sprintf("more than %d different interface descriptions in one section (pktop's limit)", maxIfDescs)
 		}
 		i = uint32(len(t.descs))
 		t.descs = append(t.descs, d)
-		t.index[d] = i
+		if t.index != nil {
+			t.index[d] = i
+		} else if len(t.descs) > 8 {
+			t.index = make(map[ifDesc]uint32, 16)
+			for j, d := range t.descs {
+				t.index[d] = uint32(j)
+			}
+		}
 	}
-	if len(t.runs) >= maxIfRuns {
+	if t.nruns >= maxIfRuns {
 		return fmt.Sprintf("more than %d changes of interface description in one section (pktop's limit)", maxIfRuns)
 	}
-	t.runs = append(t.runs, ifRun{t.n, i})
+	if t.nruns == len(t.chunks)*runChunk {
+		size := runChunk
+		if len(t.chunks) == 0 {
+			size = 8 // most sections have one run: the first chunk grows as it must
+		}
+		t.chunks = append(t.chunks, make([]ifRun, 0, size))
+	}
+	c := &t.chunks[len(t.chunks)-1]
+	*c = append(*c, ifRun{t.n, i})
+	t.nruns++
 	t.n++
 	t.end = 0 // the cached run may have grown
 	return ""
+}
+
+// find returns the index of a description: a look at each of a few, a
+// map for many.
+func (t *ifTable) find(d ifDesc) (uint32, bool) {
+	if t.index != nil {
+		i, ok := t.index[d]
+		return i, ok
+	}
+	for i := range t.descs {
+		if t.descs[i] == d {
+			return uint32(i), true
+		}
+	}
+	return 0, false
 }
 
 // get returns the description of interface id.
@@ -753,20 +801,32 @@ func (t *ifTable) get(id uint32) (*ifDesc, bool) {
 	if id >= t.last.first && id < t.end {
 		return &t.descs[t.last.desc], true
 	}
-	// The last run whose first interface is id or before.
-	lo, hi := 0, len(t.runs)
+	// The last chunk, then the last run in it, whose first interface is
+	// id or before.
+	ci := search(len(t.chunks), func(i int) bool { return t.chunks[i][0].first <= id })
+	c := t.chunks[ci]
+	ri := search(len(c), func(i int) bool { return c[i].first <= id })
+	t.last = c[ri]
+	t.end = t.n
+	if ri+1 < len(c) {
+		t.end = c[ri+1].first
+	} else if ci+1 < len(t.chunks) {
+		t.end = t.chunks[ci+1][0].first
+	}
+	return &t.descs[t.last.desc], true
+}
+
+// search returns the last index i < n for which before(i) holds, given
+// that it holds for 0 and, once false, stays false.
+func search(n int, before func(int) bool) int {
+	lo, hi := 0, n
 	for hi-lo > 1 {
 		m := int(uint(lo+hi) >> 1)
-		if t.runs[m].first <= id {
+		if before(m) {
 			lo = m
 		} else {
 			hi = m
 		}
 	}
-	t.last = t.runs[lo]
-	t.end = t.n
-	if lo+1 < len(t.runs) {
-		t.end = t.runs[lo+1].first
-	}
-	return &t.descs[t.last.desc], true
+	return lo
 }

@@ -329,7 +329,7 @@ func (f *File) record(skip, n int) ([]byte, error) {
 			return nil, err
 		}
 		f.br.Discard(skip + n)
-		return b[skip:], nil
+		return b[skip : skip+min(n, maxKeep)], nil
 	}
 	// Longer than the buffer: keep the first maxKeep bytes, skip the rest.
 	f.br.Discard(skip)
