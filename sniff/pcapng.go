@@ -491,6 +491,9 @@ func (b *block) packet() (Frame, error) {
 	if err != nil {
 		return Frame{}, err
 	}
+	if msg := pseudoHeaderDamage(lt, data, caplen); msg != "" {
+		return Frame{}, b.bad("%s", msg)
+	}
 	err = b.options(func(code uint16, v []byte) string {
 		switch code {
 		case 2, 6: // epb_flags, epb_queue
@@ -568,6 +571,9 @@ func (b *block) simplePacket() (Frame, error) {
 	data, err := b.data(caplen, lt)
 	if err != nil {
 		return Frame{}, err
+	}
+	if msg := pseudoHeaderDamage(lt, data, caplen); msg != "" {
+		return Frame{}, b.bad("%s", msg)
 	}
 	if b.left() != 0 {
 		// wiretap reads the trailer right after the packet.

@@ -88,6 +88,48 @@ func maxRecord(lt layers.LinkType) uint32 {
 	return maxKeep
 }
 
+// pseudoHeader is the length of the pseudo-header wiretap reads off the
+// front of every record of some link types, which is not part of the
+// frame tshark shows (nor of its length); 0 for other link types.
+func pseudoHeader(lt layers.LinkType) int {
+	switch lt {
+	case 204: // PPP with direction
+		return 1
+	case 245: // NFC LLCP
+		return 2
+	case 123, 139, 201, 209, 254: // SunATM, MTP2, Bluetooth H4, I2C, Bluetooth monitor
+		return 4
+	case 196: // SITA
+		return 5
+	case 144, 177: // Linux IrDA, LAPD
+		return 16
+	}
+	return 0
+}
+
+// pseudoHeaderDamage says what is wrong with a record that wiretap
+// cannot take a pseudo-header from (tshark stops there).
+func pseudoHeaderDamage(lt layers.LinkType, data []byte, caplen uint32) string {
+	n := pseudoHeader(lt)
+	if n == 0 {
+		return ""
+	}
+	if caplen < uint32(n) {
+		return fmt.Sprintf("a %d-byte packet of link type %d, shorter than its %d-byte pseudo-header", caplen, lt, n)
+	}
+	var want uint16 // the protocol of a Linux cooked header
+	switch lt {
+	case 144:
+		want = 0x0017
+	case 177:
+		want = 0x0030
+	}
+	if want != 0 && binary.BigEndian.Uint16(data[14:16]) != want {
+		return fmt.Sprintf("a packet of link type %d whose pseudo-header has protocol 0x%04x (not 0x%04x)", lt, binary.BigEndian.Uint16(data[14:16]), want)
+	}
+	return ""
+}
+
 // Capture times are kept between 1970 and 2116 (2^62 ns): a time outside
 // (a crafted time resolution or offset can say anything) saturates, so
 // that times, and the difference of any two, stay int64 nanoseconds that
@@ -308,6 +350,9 @@ func (f *File) Next() (Frame, error) {
 	data, err := f.record(f.hdrLen, int(caplen))
 	if err != nil {
 		return Frame{}, f.readError(off, err, fmt.Sprintf("packet %d", f.records+1))
+	}
+	if msg := pseudoHeaderDamage(f.linkType, data, caplen); msg != "" {
+		return Frame{}, f.damage(off, msg)
 	}
 	f.records++
 	ts := sec * 1e9

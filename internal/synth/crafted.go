@@ -134,5 +134,79 @@ func CraftedSet() []Hostile {
 		pc(0xffffffff, 1, rec, PcapRecord(le, 1, 0, 300000, 300000, usb)))
 	bytesOf("crafted_pcap_usb_300000.pcap", 2, false, "a 300000-byte USB record", pc(65535, 189, rec, PcapRecord(le, 1, 0, 300000, 300000, usb)))
 	bytesOf("crafted_pcap_snap_0.pcap", 2, false, "a snap length of 0", pc(0, 1, rec, rec))
+
+	// Link types tshark decodes, each carrying IPv4, IPv6 and ARP.
+	lt := func(name string, lt uint32, what string, frames ...[]byte) {
+		var recs [][]byte
+		for i, f := range frames {
+			recs = append(recs, PcapRecord(le, 1700000000+uint32(i), 0, uint32(len(f)), uint32(len(f)), f))
+		}
+		bytesOf("crafted_lt_"+name+".pcap", len(frames), false, what, pc(65535, lt, recs...))
+	}
+	ip4 := frame[14:]
+	ip6 := udp6()
+	arp := append([]byte{0, 1, 8, 0, 6, 4, 0, 3, 0, 1, 2, 3, 4, 5, 10, 0, 0, 1}, 0, 1, 2, 3, 4, 6, 10, 0, 0, 2)
+	snap := func(et uint16, b []byte) []byte {
+		return append(binary.BigEndian.AppendUint16([]byte{0xaa, 0xaa, 3, 0, 0, 0}, et), b...)
+	}
+	mac := []byte{0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 6}
+	eth := func(et uint16, b []byte) []byte { return append(binary.BigEndian.AppendUint16(append([]byte(nil), mac...), et), b...) }
+	lt("rarp", 1, "RARP (EtherType 0x8035), whole and cut short, beside ARP",
+		eth(0x8035, arp), eth(0x8035, arp[:10]), eth(0x0806, arp))
+	var fddi [][]byte
+	for _, fc := range []byte{0x50, 0x57, 0x5f, 0x60, 0x41, 0xd0} {
+		fddi = append(fddi, append(append([]byte{fc}, mac...), snap(0x0800, ip4)...))
+	}
+	lt("fddi", 10, "FDDI: LLC frames (frame control 0x50-0x5f) of IPv4, IPv6, ARP; other frame controls",
+		append(fddi, append(append([]byte{0x50}, mac...), snap(0x86dd, ip6)...), append(append([]byte{0x51}, mac...), snap(0x0806, arp)...))...)
+	tr := func(fc byte, route []byte, b []byte) []byte {
+		h := append([]byte{0x10, fc}, mac...)
+		if route != nil {
+			h[8] |= 0x80
+		}
+		return append(append(h, route...), b...)
+	}
+	lt("token_ring", 6, "Token Ring: LLC frames with and without a source route, MAC frames",
+		tr(0x40, nil, snap(0x0800, ip4)), tr(0x41, []byte{0x06, 0x30, 0, 0x10, 0, 0x20}, snap(0x86dd, ip6)),
+		tr(0x7f, []byte{0x02, 0x30}, snap(0x0806, arp)), tr(0x00, nil, snap(0x0800, ip4)), tr(0x80, nil, snap(0x0800, ip4)))
+	lt("ip_over_fc", 122, "IP over Fibre Channel", append(make([]byte, 16), snap(0x0800, ip4)...), append(make([]byte, 16), snap(0x86dd, ip6)...))
+	lt("atm_rfc1483", 11, "ATM RFC 1483 (LLC/SNAP)", snap(0x0800, ip4), snap(0x0806, arp))
+	lt("ap1394", 138, "Apple IP over IEEE 1394", append(make([]byte, 16), append([]byte{8, 0}, ip4...)...), append(make([]byte, 16), append([]byte{0x86, 0xdd}, ip6...)...))
+	pflog := func(af byte, b []byte) []byte { h := make([]byte, 64); h[0], h[1] = 61, af; return append(h, b...) }
+	lt("pflog", 117, "OpenBSD pflog of IPv4 and IPv6 (FreeBSD, Darwin numbers)", pflog(2, ip4), pflog(24, ip6), pflog(28, ip6), pflog(30, ip6))
+	ipnet := func(af byte, b []byte) []byte {
+		h := make([]byte, 24)
+		h[0], h[1] = 1, af
+		binary.BigEndian.PutUint32(h[4:], uint32(len(b)))
+		return append(h, b...)
+	}
+	lt("ipnet", 226, "Solaris ipnet", ipnet(2, ip4), ipnet(26, ip6))
+	lt("frame_relay", 107, "Frame Relay: NLPID IPv4, IPv6, SNAP; Cisco EtherType; Q.933",
+		append([]byte{4, 1, 3, 0xcc}, ip4...), append([]byte{4, 1, 3, 0x8e}, ip6...),
+		append([]byte{4, 1, 3, 0, 0x80, 0, 0, 0, 8, 0}, ip4...), append([]byte{4, 1, 8, 0}, ip4...),
+		[]byte{4, 1, 3, 8, 0, 0x75, 0x95, 1, 1, 0})
+	lt("ppp_with_dir", 204, "PPP with a direction byte (a pseudo-header tshark does not count)",
+		append([]byte{0, 0xff, 3, 0, 0x21}, ip4...), append([]byte{1, 0, 0x57}, ip6...), []byte{1})
+	ppp := PcapRecord(le, 1, 0, 5, 5, []byte{0, 0xff, 3, 0, 0x21})
+	bytesOf("crafted_lt_ppp_with_dir_empty.pcap", 1, true, "a PPP-with-direction record too short for its pseudo-header",
+		pc(65535, 204, ppp, PcapRecord(le, 1, 0, 0, 0, nil), ppp))
+	bytesOf("crafted_lt_irda_bad_protocol.pcap", 1, true, "a Linux IrDA record whose pseudo-header has a wrong protocol",
+		pc(65535, 144, PcapRecord(le, 1, 0, 20, 20, append(make([]byte, 14), 0, 0x17, 1, 2, 3, 4)), PcapRecord(le, 1, 0, 20, 20, make([]byte, 20))))
 	return set
+}
+
+// udp6 returns an IPv6/UDP packet from 2001:db8::1 to 2001:db8::2 with 20
+// bytes of payload.
+func udp6() []byte {
+	h := make([]byte, 40+8+20)
+	h[0], h[6], h[7] = 0x60, 17, 64
+	binary.BigEndian.PutUint16(h[4:], 28)
+	copy(h[8:], []byte{0x20, 0x01, 0x0d, 0xb8})
+	h[23] = 1
+	copy(h[24:], []byte{0x20, 0x01, 0x0d, 0xb8})
+	h[39] = 2
+	binary.BigEndian.PutUint16(h[40:], 40000)
+	binary.BigEndian.PutUint16(h[42:], 9)
+	binary.BigEndian.PutUint16(h[44:], 28)
+	return h
 }
