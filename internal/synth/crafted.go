@@ -150,7 +150,9 @@ func CraftedSet() []Hostile {
 		return append(binary.BigEndian.AppendUint16([]byte{0xaa, 0xaa, 3, 0, 0, 0}, et), b...)
 	}
 	mac := []byte{0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 6}
-	eth := func(et uint16, b []byte) []byte { return append(binary.BigEndian.AppendUint16(append([]byte(nil), mac...), et), b...) }
+	eth := func(et uint16, b []byte) []byte {
+		return append(binary.BigEndian.AppendUint16(append([]byte(nil), mac...), et), b...)
+	}
 	lt("rarp", 1, "RARP (EtherType 0x8035), whole and cut short, beside ARP",
 		eth(0x8035, arp), eth(0x8035, arp[:10]), eth(0x0806, arp))
 	var fddi [][]byte
