@@ -159,7 +159,9 @@ type File struct {
 	// classic pcap
 	order    binary.ByteOrder
 	nano     bool
-	hdrLen   int // 16, or 24 for the "modified" pcap format
+	hdrLen   int // 16, or 20, 24, 28 for variants (see pcap.go)
+	swapLens lengthOrder
+	aixFDDI  bool // 3 bytes of padding before each frame
 	linkType layers.LinkType
 	limit    uint32 // maxRecord of the link type
 }
@@ -282,41 +284,6 @@ func (f *File) readError(off int64, err error, what string) error {
 	return f.damage(off, "read error inside "+what+": "+err.Error())
 }
 
-func (f *File) readHeader() error {
-	h, err := f.br.Peek(24)
-	if err != nil {
-		var ge *gzipError
-		if errors.As(err, &ge) {
-			return f.damage(0, ge.msg+" (inside the pcap file header)")
-		}
-		return &FormatError{f.name, fmt.Sprintf("pcap file header cut short (%d of 24 bytes)", len(h))}
-	}
-	switch binary.BigEndian.Uint32(h) {
-	case 0xa1b2c3d4, 0xa1b23c4d, 0xa1b2cd34:
-		f.order = binary.BigEndian
-	default:
-		f.order = binary.LittleEndian
-	}
-	m := f.order.Uint32(h)
-	f.nano = m == 0xa1b23c4d
-	f.hdrLen = 16
-	if m == 0xa1b2cd34 {
-		f.hdrLen = 24
-	}
-	major, minor := f.order.Uint16(h[4:]), f.order.Uint16(h[6:])
-	if major != 2 {
-		return &FormatError{f.name, fmt.Sprintf("unsupported pcap version %d.%d", major, minor)}
-	}
-	lt := f.order.Uint32(h[20:])
-	if lt&0x03ff0000 != 0 {
-		return &FormatError{f.name, fmt.Sprintf("link-type field 0x%08x has reserved bits set", lt)}
-	}
-	f.linkType = layers.LinkType(lt & 0xffff)
-	f.limit = maxRecord(f.linkType)
-	f.br.Discard(24)
-	return nil
-}
-
 // LinkType returns the link type of a classic pcap file, or of the first
 // packet of a pcapng one (of its first interface when it has no packet).
 func (f *File) LinkType() layers.LinkType {
@@ -344,12 +311,18 @@ func (f *File) Next() (Frame, error) {
 	frac := int64(f.order.Uint32(h[4:]))
 	caplen := f.order.Uint32(h[8:])
 	wire := f.order.Uint32(h[12:])
+	if f.swapLens == swapped || f.swapLens == maybeSwapped && caplen > wire {
+		caplen, wire = wire, caplen
+	}
 	if caplen > f.limit {
 		return Frame{}, f.damage(off, fmt.Sprintf("record header claims %d captured bytes (more than %d, the most tshark reads for link type %d)", caplen, f.limit, f.linkType))
 	}
 	data, err := f.record(f.hdrLen, int(caplen))
 	if err != nil {
 		return Frame{}, f.readError(off, err, fmt.Sprintf("packet %d", f.records+1))
+	}
+	if f.aixFDDI && caplen >= 3 {
+		data, caplen, wire = data[min(3, len(data)):], caplen-3, wire-min(3, wire)
 	}
 	if msg := pseudoHeaderDamage(f.linkType, data, caplen); msg != "" {
 		return Frame{}, f.damage(off, msg)

@@ -135,6 +135,29 @@ func CraftedSet() []Hostile {
 	bytesOf("crafted_pcap_usb_300000.pcap", 2, false, "a 300000-byte USB record", pc(65535, 189, rec, PcapRecord(le, 1, 0, 300000, 300000, usb)))
 	bytesOf("crafted_pcap_snap_0.pcap", 2, false, "a snap length of 0", pc(0, 1, rec, rec))
 
+	// Classic pcap variants, told apart by their first records.
+	five := pc(65535, 1, rec, rec, rec, rec, rec)
+	at := 24 + len(rec) + 8
+	inserted := append(append(append([]byte(nil), five[:at]...), 0xde, 0xad, 0xbe, 0xef), five[at:]...)
+	bytesOf("crafted_pcap_variant_guess.pcap", 3, true, "4 bytes inserted in the second record's header: read as tshark guesses the variant", inserted)
+	v22 := pc(65535, 1, PcapRecord(le, 1700000000, 0, 200, uint32(len(frame)), frame), PcapRecord(le, 1700000001, 0, 200, uint32(len(frame)), frame))
+	le.PutUint16(v22[6:], 2)
+	bytesOf("crafted_pcap_v2.2_lengths.pcap", 2, false, "version 2.2: wire and captured lengths the other way round", v22)
+	v23 := pc(65535, 1, PcapRecord(le, 1700000000, 0, 200, uint32(len(frame)), frame), rec)
+	le.PutUint16(v23[6:], 3)
+	bytesOf("crafted_pcap_v2.3_lengths.pcap", 2, false, "version 2.3: lengths swapped where the captured one is larger", v23)
+	aix := pc(65535, 6, PcapRecord(le, 1700000000, 999999999, 200, uint32(len(frame)), frame), rec)
+	le.PutUint16(aix[6:], 2)
+	bytesOf("crafted_pcap_aix.pcap", 2, false, "AIX: version 2.2, interface type 6 (Ethernet), nanosecond times", aix)
+	ss := func(r []byte) []byte { // a record header of 28 bytes (ss990915)
+		return append(append(append([]byte(nil), r[:16]...), 1, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0), r[16:]...)
+	}
+	mod := pc(65535, 1, ss(rec), ss(rec), ss(rec))
+	le.PutUint32(mod[0:], 0xa1b2cd34)
+	bytesOf("crafted_pcap_ss990915.pcap", 3, false, "the modified magic with 28-byte record headers (ss990915)", mod)
+	nokia := func(r []byte) []byte { return append(append(append([]byte(nil), r[:16]...), 0x9f, 0xbf, 0xb6, 0x01), r[16:]...) }
+	bytesOf("crafted_pcap_nokia.pcap", 3, false, "Nokia: 20-byte record headers", pc(65535, 1, nokia(rec), nokia(rec), nokia(rec)))
+
 	// Link types tshark decodes, each carrying IPv4, IPv6 and ARP.
 	lt := func(name string, lt uint32, what string, frames ...[]byte) {
 		var recs [][]byte
