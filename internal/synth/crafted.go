@@ -155,7 +155,9 @@ func CraftedSet() []Hostile {
 	mod := pc(65535, 1, ss(rec), ss(rec), ss(rec))
 	le.PutUint32(mod[0:], 0xa1b2cd34)
 	bytesOf("crafted_pcap_ss990915.pcap", 3, false, "the modified magic with 28-byte record headers (ss990915)", mod)
-	nokia := func(r []byte) []byte { return append(append(append([]byte(nil), r[:16]...), 0x9f, 0xbf, 0xb6, 0x01), r[16:]...) }
+	nokia := func(r []byte) []byte {
+		return append(append(append([]byte(nil), r[:16]...), 0x9f, 0xbf, 0xb6, 0x01), r[16:]...)
+	}
 	bytesOf("crafted_pcap_nokia.pcap", 3, false, "Nokia: 20-byte record headers", pc(65535, 1, nokia(rec), nokia(rec), nokia(rec)))
 
 	// Link types tshark decodes, each carrying IPv4, IPv6 and ARP.
