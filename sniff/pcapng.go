@@ -111,7 +111,7 @@ func (r *ngReader) buffered() bool {
 	} else if binary.LittleEndian.Uint32(h) == ngSHB {
 		order = binary.LittleEndian
 	}
-	return uint64(n) >= uint64(order.Uint32(h[4:]))
+	return uint64(n) >= (uint64(order.Uint32(h[4:]))+3)&^3
 }
 
 // read reads blocks up to the next packet.

@@ -379,7 +379,11 @@ func (f *File) Buffered() bool {
 		return false
 	}
 	h, _ := f.br.Peek(f.hdrLen)
-	return uint64(n) >= uint64(f.hdrLen)+uint64(f.order.Uint32(h[8:]))
+	caplen := f.order.Uint32(h[8:])
+	if f.swapLens != notSwapped {
+		caplen = max(caplen, f.order.Uint32(h[12:]))
+	}
+	return uint64(n) >= uint64(f.hdrLen)+uint64(caplen)
 }
 
 // Records returns the number of records read so far.

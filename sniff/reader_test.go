@@ -3,6 +3,7 @@ package sniff
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/binary"
 	"errors"
 	"flag"
@@ -18,8 +19,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pktop/pktop/internal/synth"
+	"github.com/pktop/pktop/model"
 )
 
 // readAll reads a capture to its end and returns the frames it counted
@@ -526,4 +529,40 @@ func twoMembers(data []byte) []byte {
 		zw.Close()
 	}
 	return b.Bytes()
+}
+
+// TestStdinTricklePcapng: packets of a pcapng that trickle in through a
+// pipe (as from dumpcap -w -) reach the model as they arrive: a block is
+// not buffered until all of it is.
+func TestStdinTricklePcapng(t *testing.T) {
+	g := synth.NewNG(binary.BigEndian).IDB(1, 0, nil)
+	frame := synth.UDP4(0x0a000001, 0x0a000002, 1, 2, 10)
+	g.EPB(0, 1, frame, nil)
+	first := len(g.B)
+	g.EPB(0, 2, frame, nil).EPB(0, 3, frame, nil)
+	pr, pw := io.Pipe()
+	go pw.Write(g.B[:first+5]) // the first packet and part of the next block
+	f, err := NewReader("-", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan *model.Batch, 4)
+	go func() { Replay(context.Background(), f, ch, Options{}); close(ch) }()
+	select {
+	case b := <-ch:
+		if len(b.Packets) != 1 {
+			t.Fatalf("first batch has %d packets; want 1", len(b.Packets))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first packet did not arrive while the pipe stayed open")
+	}
+	pw.Write(g.B[first+5:])
+	pw.Close()
+	n := 0
+	for b := range ch {
+		n += len(b.Packets)
+	}
+	if n != 2 {
+		t.Fatalf("%d more packets; want 2", n)
+	}
 }
