@@ -98,6 +98,7 @@ func (f *File) readHeader() error {
 		}
 	}
 	f.hdrLen = v.hdrLen
+	f.odd = f.swapLens != notSwapped || f.aixFDDI || pseudoHeader(f.linkType) != 0
 	return nil
 }
 

@@ -162,6 +162,7 @@ type File struct {
 	hdrLen   int // 16, or 20, 24, 28 for variants (see pcap.go)
 	swapLens lengthOrder
 	aixFDDI  bool // 3 bytes of padding before each frame
+	odd      bool // swapped lengths, AIX FDDI or a pseudo-header: look closer
 	linkType layers.LinkType
 	limit    uint32 // maxRecord of the link type
 }
@@ -311,45 +312,47 @@ func (f *File) Next() (Frame, error) {
 	frac := int64(f.order.Uint32(h[4:]))
 	caplen := f.order.Uint32(h[8:])
 	wire := f.order.Uint32(h[12:])
-	if f.swapLens == swapped || f.swapLens == maybeSwapped && caplen > wire {
+	if f.odd && (f.swapLens == swapped || f.swapLens == maybeSwapped && caplen > wire) {
 		caplen, wire = wire, caplen
 	}
 	if caplen > f.limit {
 		return Frame{}, f.damage(off, fmt.Sprintf("record header claims %d captured bytes (more than %d, the most tshark reads for link type %d)", caplen, f.limit, f.linkType))
 	}
-	data, err := f.record(f.hdrLen, int(caplen))
-	if err != nil {
+	var data []byte
+	if n := f.hdrLen + int(caplen); n <= f.br.Size() {
+		// The common case, inline: the record is in the read buffer.
+		b, err := f.br.Peek(n)
+		if err != nil {
+			return Frame{}, f.readError(off, err, fmt.Sprintf("packet %d", f.records+1))
+		}
+		f.br.Discard(n)
+		data = b[f.hdrLen:min(n, f.hdrLen+maxKeep)]
+	} else if data, err = f.record(f.hdrLen, int(caplen)); err != nil {
 		return Frame{}, f.readError(off, err, fmt.Sprintf("packet %d", f.records+1))
 	}
-	if f.aixFDDI && caplen >= 3 {
-		data, caplen, wire = data[min(3, len(data)):], caplen-3, wire-min(3, wire)
-	}
-	if msg := pseudoHeaderDamage(f.linkType, data, caplen); msg != "" {
-		return Frame{}, f.damage(off, msg)
+	if f.odd {
+		if f.aixFDDI && caplen >= 3 {
+			data, caplen, wire = data[min(3, len(data)):], caplen-3, wire-min(3, wire)
+		}
+		if msg := pseudoHeaderDamage(f.linkType, data, caplen); msg != "" {
+			return Frame{}, f.damage(off, msg)
+		}
 	}
 	f.records++
+	// 32-bit seconds and fractions keep the time within 1970-2116.
 	ts := sec * 1e9
 	if f.nano {
 		ts += frac
 	} else {
 		ts += frac * 1e3
 	}
-	return Frame{Data: data, Time: clampTime(ts), WireLen: int(wire), CapLen: int(caplen), LinkType: f.linkType}, nil
+	return Frame{Data: data, Time: ts, WireLen: int(wire), CapLen: int(caplen), LinkType: f.linkType}, nil
 }
 
-// record reads a record of skip header bytes then n bytes of data, and
-// returns (at most maxKeep bytes of) the data: without a copy from the
-// read buffer when the record fits in it.
+// record reads a record longer than the read buffer, of skip header
+// bytes then n bytes of data: it keeps the first maxKeep bytes of the
+// data and skips the rest.
 func (f *File) record(skip, n int) ([]byte, error) {
-	if skip+n <= f.br.Size() {
-		b, err := f.br.Peek(skip + n)
-		if err != nil {
-			return nil, err
-		}
-		f.br.Discard(skip + n)
-		return b[skip : skip+min(n, maxKeep)], nil
-	}
-	// Longer than the buffer: keep the first maxKeep bytes, skip the rest.
 	f.br.Discard(skip)
 	k := min(n, maxKeep)
 	if cap(f.keep) < k {
