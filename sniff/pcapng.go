@@ -137,8 +137,8 @@ func (r *ngReader) read() (Frame, error) {
 		if size > ngMaxBlock {
 			return Frame{}, f.damage(off, fmt.Sprintf("block of type 0x%x claims %d bytes (more than %d, the most tshark reads)", typ, size, ngMaxBlock))
 		}
-		if min := minBlock(typ); size < min {
-			return Frame{}, f.damage(off, fmt.Sprintf("%s of %d bytes (less than the %d it needs)", blockName(typ), size, min))
+		if least := minBlock(typ); size < least {
+			return Frame{}, f.damage(off, fmt.Sprintf("%s of %d bytes (less than the %d it needs)", blockName(typ), size, least))
 		}
 		b, err := r.open(off, typ, int(size))
 		if err != nil {
