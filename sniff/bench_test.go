@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"io"
 	"net/netip"
 	"os"
@@ -97,21 +98,51 @@ func BenchmarkReferenceLoop(b *testing.B) {
 	}
 }
 
+// benchPcapng is the benchmark capture as a pcapng: one interface, an
+// enhanced packet block a packet.
+var benchPcapng = sync.OnceValues(func() ([]byte, error) {
+	data, err := benchCapture()
+	if err != nil {
+		return nil, err
+	}
+	r, err := NewReader("bench", bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	g := synth.NewNG(binary.LittleEndian).IDB(uint16(r.LinkType()), 0, nil)
+	for {
+		fr, err := r.Next()
+		if err != nil {
+			break
+		}
+		g.Block(synth.BlockEPB, g.EPBBody(0, uint64(fr.Time/1000), uint32(len(fr.Data)), uint32(fr.WireLen), fr.Data, nil))
+	}
+	return g.B, nil
+})
+
 // BenchmarkRead measures reading records alone.
-func BenchmarkRead(b *testing.B) { benchFrames(b, func(Frame) {}) }
+func BenchmarkRead(b *testing.B) { benchFrames(b, capture(b), func(Frame) {}) }
+
+// BenchmarkReadPcapng measures reading the same records from a pcapng.
+func BenchmarkReadPcapng(b *testing.B) {
+	data, err := benchPcapng()
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchFrames(b, data, func(Frame) {})
+}
 
 // BenchmarkDecode measures reading and decoding into summaries.
 func BenchmarkDecode(b *testing.B) {
 	var d Decoder
-	benchFrames(b, func(fr Frame) {
+	benchFrames(b, capture(b), func(fr Frame) {
 		p := model.Packet{Time: fr.Time, WireLen: uint32(fr.WireLen)}
 		d.Decode(fr.Data, fr.LinkType, &p)
 	})
 }
 
-// benchFrames reads the benchmark capture and hands f every frame.
-func benchFrames(b *testing.B, f func(Frame)) {
-	data := capture(b)
+// benchFrames reads a capture and hands f every frame.
+func benchFrames(b *testing.B, data []byte, f func(Frame)) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {

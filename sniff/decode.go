@@ -68,6 +68,12 @@ func (s *state) deeper() bool {
 func (d *Decoder) Decode(data []byte, lt layers.LinkType, p *model.Packet) {
 	d.truncated = false
 	s := state{p: p}
+	if n := pseudoHeader(lt); n > 0 {
+		// Not part of the frame, as tshark counts it.
+		p.WireLen -= min(p.WireLen, uint32(n))
+		p.CapLen -= min(p.CapLen, uint32(n))
+		data = data[min(n, len(data)):]
+	}
 	d.link(&s, data, lt)
 	if d.truncated {
 		p.Flags |= model.FlagTruncated
@@ -96,14 +102,14 @@ func (d *Decoder) link(s *state, data []byte, lt layers.LinkType) {
 			d.bad(s)
 			return
 		}
-		d.next(s, d.sll.NextLayerType(), d.sll.Payload)
+		d.cooked(s, d.sll.NextLayerType(), d.sll.EthernetType, d.sll.Payload)
 	case layers.LinkTypeLinuxSLL2:
 		p.Protos = p.Protos.Add(model.ProtoSLL)
 		if d.sll2.DecodeFromBytes(data, d) != nil {
 			d.bad(s)
 			return
 		}
-		d.next(s, d.sll2.NextLayerType(), d.sll2.Payload)
+		d.cooked(s, d.sll2.NextLayerType(), d.sll2.ProtocolType, d.sll2.Payload)
 	case layers.LinkTypePPP:
 		p.Protos = p.Protos.Add(model.ProtoPPP)
 		d.ppp(s, data)
@@ -117,9 +123,10 @@ func (d *Decoder) link(s *state, data []byte, lt layers.LinkType) {
 			d.short(s)
 			return
 		}
-		d.etherType(s, layers.EthernetType(binary.BigEndian.Uint16(data[2:4])), data[4:])
+		d.chdlcType(s, layers.EthernetType(binary.BigEndian.Uint16(data[2:4])), data[4:])
 	case layers.LinkTypeFRelay:
 		p.Protos = p.Protos.Add(model.ProtoFrameRelay)
+		d.frameRelay(s, data)
 	case layers.LinkTypeIEEE80211Radio:
 		p.Protos = p.Protos.Add(model.ProtoRadiotap)
 		if d.radiotap.DecodeFromBytes(data, d) != nil {
@@ -152,8 +159,151 @@ func (d *Decoder) link(s *state, data []byte, lt layers.LinkType) {
 	case 239: // NFLOG
 		p.Protos = p.Protos.Add(model.ProtoNFLOG)
 		d.nflog(s, data)
+	case 204: // PPP after a direction byte (a pseudo-header)
+		d.ppp(s, data)
 	default:
-		p.Flags |= model.FlagUndecoded
+		d.otherLink(s, data, lt)
+	}
+}
+
+// otherLink decodes the link types that carry LLC or IP behind a header
+// of their own, as tshark does: FDDI, Token Ring, IP over Fibre
+// Channel, ATM RFC 1483, OpenBSD pflog, Solaris ipnet,
+// Apple IP over IEEE 1394, Prism and AVS 802.11 headers.
+func (d *Decoder) otherLink(s *state, data []byte, lt layers.LinkType) {
+	var n int // the header's least length
+	switch lt {
+	case 10:
+		n = 13
+	case 6:
+		n = 14
+	case 122:
+		n = 16
+	case 117:
+		n = 4
+	case 226:
+		n = 24
+	case 138:
+		n = 18
+	case 119, 163:
+		n = 8
+	case 11:
+		n = 0
+	default:
+		s.p.Flags |= model.FlagUndecoded
+		return
+	}
+	if len(data) < n {
+		d.short(s)
+		return
+	}
+	switch lt {
+	case 10: // FDDI: frame control, destination, source; asynchronous LLC frames carry LLC
+		if data[0]&0xf0 == 0x50 {
+			d.llcLayer(s, data[13:])
+		}
+	case 6: // Token Ring: access and frame control, destination, source, route
+		if data[1]&0xc0 != 0x40 { // a MAC frame, not LLC
+			return
+		}
+		if data[8]&0x80 != 0 { // source-routed: the route's length is in its first byte
+			if len(data) < 15 || len(data) < 14+int(data[14]&0x1f) {
+				d.short(s)
+				return
+			}
+			n += int(data[14] & 0x1f)
+		}
+		d.llcLayer(s, data[n:])
+	case 122, 11: // IP over Fibre Channel (a 16-byte network header), RFC 1483
+		d.llcLayer(s, data[n:])
+	case 138: // Apple IP over IEEE 1394: two EUI-64 addresses, an EtherType
+		d.etherType(s, layers.EthernetType(binary.BigEndian.Uint16(data[16:18])), data[18:])
+	case 117: // pflog: the header's length (padded to 4 bytes), then its address family
+		hl := (int(data[0]) + 3) &^ 3
+		if hl < 4 || hl > len(data) {
+			d.short(s)
+			return
+		}
+		d.family(s, data[1], data[hl:], 2, 24, 28, 30)
+	case 226: // Solaris ipnet: a 24-byte header with the address family and the packet's length
+		pl := data[24:]
+		if n := binary.BigEndian.Uint32(data[4:8]); n < uint32(len(pl)) {
+			pl = pl[:n]
+		}
+		d.family(s, data[1], pl, 2, 26)
+	case 119, 163: // Prism, AVS: a header whose length is at byte 4, then 802.11
+		var hl uint32
+		if lt == 119 {
+			hl = binary.LittleEndian.Uint32(data[4:8])
+			if data[0] == 0 { // written in big-endian order
+				hl = binary.BigEndian.Uint32(data[4:8])
+			}
+		} else {
+			hl = binary.BigEndian.Uint32(data[4:8])
+		}
+		if hl < 8 || hl > uint32(len(data)) {
+			d.short(s)
+			return
+		}
+		d.wlan(s, data[hl:])
+	}
+}
+
+// family decodes IPv4 when af is v4, IPv6 when it is one of v6.
+func (d *Decoder) family(s *state, af byte, data []byte, v4 byte, v6 ...byte) {
+	if af == v4 {
+		d.ip4(s, data)
+		return
+	}
+	for _, f := range v6 {
+		if af == f {
+			d.ip6(s, data)
+			return
+		}
+	}
+}
+
+// frameRelay decodes Frame Relay as tshark does: after the address (2 to
+// 4 bytes), a UI control byte and an NLPID (IP, IPv6, SNAP), or else, as
+// Cisco writes it, an EtherType.
+func (d *Decoder) frameRelay(s *state, data []byte) {
+	n := 2
+	for n < 4 && n <= len(data) && data[n-1]&1 == 0 {
+		n++
+	}
+	if len(data) < n+2 {
+		d.short(s)
+		return
+	}
+	if data[n] != 0x03 {
+		d.chdlcType(s, layers.EthernetType(binary.BigEndian.Uint16(data[n:n+2])), data[n+2:])
+		return
+	}
+	n++
+	if data[n] == 0 { // padding
+		n++
+	}
+	if n >= len(data) {
+		d.short(s)
+		return
+	}
+	switch data[n] {
+	case 0xcc:
+		d.ip4(s, data[n+1:])
+	case 0x8e:
+		d.ip6(s, data[n+1:])
+	case 0x80: // SNAP: an OUI and a protocol id
+		if len(data) < n+6 {
+			d.short(s)
+			return
+		}
+		oui, pid := data[n+1:n+4], binary.BigEndian.Uint16(data[n+4:n+6])
+		switch {
+		case oui[0] == 0 && oui[1] == 0 && oui[2] == 0:
+			d.etherType(s, layers.EthernetType(pid), data[n+6:])
+		case oui[0] == 0 && oui[1] == 0x80 && oui[2] == 0xc2 && (pid == 1 || pid == 7): // bridged Ethernet
+			d.ethernet(s, data[n+6:])
+		}
 	}
 }
 
@@ -212,15 +362,38 @@ func (d *Decoder) etherType(s *state, et layers.EthernetType, data []byte) {
 		d.vlan(s, data)
 	case layers.EthernetTypeMPLSUnicast, layers.EthernetTypeMPLSMulticast:
 		d.mpls(s, data)
+	case layers.EthernetTypeARP, 0x8035: // ARP, and RARP, which tshark's ARP dissector takes
+		s.p.Protos = s.p.Protos.Add(model.ProtoARP)
 	case 0x8909: // Cisco MetaData: 6 bytes, then the next EtherType
 		if len(data) < 8 {
 			d.short(s)
 			return
 		}
 		d.etherType(s, layers.EthernetType(binary.BigEndian.Uint16(data[6:8])), data[8:])
-	default:
+	case layers.EthernetTypeEAPOL, layers.EthernetTypeLinkLayerDiscovery, layers.EthernetTypePPPoEDiscovery,
+		layers.EthernetTypePPPoESession, layers.EthernetTypePPP, layers.EthernetTypeTransparentEthernetBridging:
+		// Named here, not by gopacket's table for every EtherType,
+		// which takes 0xffff for IPv4 and 0 for LLC.
 		d.next(s, et.LayerType(), data)
 	}
+}
+
+// chdlcType continues after a Cisco HDLC (or Cisco Frame Relay) header,
+// whose type 0x8035 is SLARP, not RARP.
+func (d *Decoder) chdlcType(s *state, et layers.EthernetType, data []byte) {
+	if et != 0x8035 {
+		d.etherType(s, et, data)
+	}
+}
+
+// cooked continues after a Linux cooked header: with what gopacket
+// found from the header below 0x0600 (LLC), with the EtherType above.
+func (d *Decoder) cooked(s *state, next gopacket.LayerType, proto layers.EthernetType, data []byte) {
+	if proto < 0x0600 {
+		d.next(s, next, data)
+		return
+	}
+	d.etherType(s, proto, data)
 }
 
 func (d *Decoder) ethernet(s *state, data []byte) {

@@ -2,14 +2,17 @@ package sniff
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/pktop/pktop/internal/synth"
 	"github.com/pktop/pktop/model"
 )
 
@@ -53,7 +56,9 @@ func FuzzDecode(f *testing.F) {
 }
 
 // FuzzReader reads arbitrary bytes as a capture file: it must never
-// panic nor hang, and must end with io.EOF or a typed error.
+// panic nor hang, must end with io.EOF or a typed error, and must read in
+// bounded memory: its buffers, plus no more than the (decompressed) input
+// itself, whatever lengths and counts the input claims.
 func FuzzReader(f *testing.F) {
 	files, _ := filepath.Glob("../testdata/captures/*")
 	more, _ := filepath.Glob("../testdata/malformed/*")
@@ -63,7 +68,20 @@ func FuzzReader(f *testing.F) {
 			f.Add(data)
 		}
 	}
+	for _, h := range synth.CraftedSet() {
+		var b bytes.Buffer
+		if h.WriteFile(&b) == nil && b.Len() < 64<<10 {
+			f.Add(b.Bytes())
+			var z bytes.Buffer
+			zw := gzip.NewWriter(&z)
+			zw.Write(b.Bytes())
+			zw.Close()
+			f.Add(z.Bytes())
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
 		fl, err := NewReader("fuzz", bytes.NewReader(data))
 		if err != nil {
 			var fe *FormatError
@@ -77,20 +95,26 @@ func FuzzReader(f *testing.F) {
 		for i := 0; ; i++ {
 			fr, err := fl.Next()
 			if err == io.EOF {
-				return
+				break
 			}
 			if err != nil {
 				var de *DamageError
 				if !errors.As(err, &de) {
 					t.Fatalf("untyped error %T: %v", err, err)
 				}
-				return
+				break
 			}
-			if i > len(data) {
+			if i > int(fl.count.n) {
 				t.Fatalf("more records than bytes")
 			}
 			var p model.Packet
 			d.Decode(fr.Data, fr.LinkType, &p)
+		}
+		runtime.ReadMemStats(&after)
+		// Two read buffers (gzip), a kept record, the decompressor.
+		limit := uint64(3<<20) + uint64(fl.count.n)
+		if got := after.TotalAlloc - before.TotalAlloc; got > limit {
+			t.Fatalf("reading %d bytes (%d decompressed) allocated %d bytes", len(data), fl.count.n, got)
 		}
 	})
 }

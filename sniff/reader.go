@@ -2,20 +2,22 @@ package sniff
 
 import (
 	"bufio"
-	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"unicode"
 
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // Frame is one packet record read from a capture. Data is only valid
 // until the next call to Next.
 type Frame struct {
+	// Data is the captured bytes, or the first maxKeep of them for the
+	// rare records longer than that (USB, D-Bus, EBHSCR link types).
 	Data     []byte
 	Time     int64 // nanoseconds since the epoch
 	WireLen  int
@@ -34,15 +36,15 @@ type DamageError struct {
 }
 
 func (e *DamageError) Error() string {
-	at := "byte"
+	at := ""
 	if e.Gzip {
-		at = "byte (of the decompressed data)"
+		at = " (of the decompressed data)"
 	}
 	unit := "packets"
 	if e.Records == 1 {
 		unit = "packet"
 	}
-	return fmt.Sprintf("%s: damaged at %s %d, after %d %s: %s", e.Name, at, e.Offset, e.Records, unit, e.Msg)
+	return fmt.Sprintf("%s: damaged at byte %d%s, after %d %s: %s", inert(e.Name), e.Offset, at, e.Records, unit, e.Msg)
 }
 
 // FormatError says that a file is not a capture pktop can read.
@@ -51,11 +53,94 @@ type FormatError struct {
 	Msg  string
 }
 
-func (e *FormatError) Error() string { return e.Name + ": " + e.Msg }
+func (e *FormatError) Error() string { return inert(e.Name) + ": " + e.Msg }
 
-// maxRecord is the largest record pktop accepts (tshark's limit for
-// ordinary link types), unless the file's snap length says more.
-const maxRecord = 262144
+// inert returns a file name as it may reach a terminal: as it is when
+// every character is printable, quoted with escapes otherwise.
+func inert(name string) string {
+	for _, r := range name {
+		if !unicode.IsPrint(r) || r == unicode.ReplacementChar {
+			return strconv.Quote(name)
+		}
+	}
+	return name
+}
+
+// maxKeep is the most of one record pktop keeps in memory: tshark's
+// limit for ordinary link types (WTAP_MAX_PACKET_SIZE_STANDARD), and so
+// the largest record of any link type pktop decodes. Longer records,
+// which only the USB, D-Bus and EBHSCR link types may have, are counted
+// whole but only their first maxKeep bytes are decoded.
+const maxKeep = 262144
+
+// maxRecord is the largest record tshark (wiretap) accepts for a link
+// type: 128 MiB for USB and D-Bus, 8 MiB for EBHSCR, 256 KiB otherwise.
+// A longer record is damage, as it is for tshark.
+func maxRecord(lt layers.LinkType) uint32 {
+	switch lt {
+	case 186, 189, 220, 249, 266: // USB: FreeBSD, Linux, Linux mmapped, USBPcap, Darwin
+		return 128 << 20
+	case 231: // D-Bus
+		return 128 << 20
+	case 279: // EBHSCR
+		return 8 << 20
+	}
+	return maxKeep
+}
+
+// pseudoHeader is the length of the pseudo-header wiretap reads off the
+// front of every record of some link types, which is not part of the
+// frame tshark shows (nor of its length); 0 for other link types.
+func pseudoHeader(lt layers.LinkType) int {
+	switch lt {
+	case 204: // PPP with direction
+		return 1
+	case 245: // NFC LLCP
+		return 2
+	case 123, 139, 201, 209, 254: // SunATM, MTP2, Bluetooth H4, I2C, Bluetooth monitor
+		return 4
+	case 196: // SITA
+		return 5
+	case 144, 177: // Linux IrDA, LAPD
+		return 16
+	}
+	return 0
+}
+
+// pseudoHeaderDamage says what is wrong with a record that wiretap
+// cannot take a pseudo-header from (tshark stops there).
+func pseudoHeaderDamage(lt layers.LinkType, data []byte, caplen uint32) string {
+	n := pseudoHeader(lt)
+	if n == 0 {
+		return ""
+	}
+	if caplen < uint32(n) {
+		return fmt.Sprintf("a %d-byte packet of link type %d, shorter than its %d-byte pseudo-header", caplen, lt, n)
+	}
+	var want uint16 // the protocol of a Linux cooked header
+	switch lt {
+	case 144:
+		want = 0x0017
+	case 177:
+		want = 0x0030
+	}
+	if want != 0 && binary.BigEndian.Uint16(data[14:16]) != want {
+		return fmt.Sprintf("a packet of link type %d whose pseudo-header has protocol 0x%04x (not 0x%04x)", lt, binary.BigEndian.Uint16(data[14:16]), want)
+	}
+	return ""
+}
+
+// Capture times are kept between 1970 and 2116 (2^62 ns): a time outside
+// (a crafted time resolution or offset can say anything) saturates, so
+// that times, and the difference of any two, stay int64 nanoseconds that
+// rates can use. tshark shows such times as they come, wrapped or
+// negative.
+const (
+	timeMax = int64(1) << 62
+	timeMin = 0
+)
+
+func clampTime(t int64) int64 { return max(timeMin, min(t, timeMax)) }
 
 // File reads a pcap or pcapng capture, plain or gzip-compressed, chosen by
 // its content. Its name "-" means standard input.
@@ -67,19 +152,19 @@ type File struct {
 	br      *bufio.Reader
 	gz      bool
 	records int
+	keep    []byte // the kept part of a record longer than the buffer
+
+	ng *ngReader // pcapng; nil for classic pcap
 
 	// classic pcap
-	ng       *pcapgo.NgReader
-	ngLT     layers.LinkType // the first packet's link type
-	pending  *Frame          // the first pcapng packet, read ahead
-	pendErr  error
-	lastTime int64
 	order    binary.ByteOrder
 	nano     bool
-	hdrLen   int // 16, or 24 for the "modified" pcap format
-	snap     uint32
+	hdrLen   int // 16, or 20, 24, 28 for variants (see pcap.go)
+	swapLens lengthOrder
+	aixFDDI  bool // 3 bytes of padding before each frame
+	odd      bool // swapped lengths, AIX FDDI or a pseudo-header: look closer
 	linkType layers.LinkType
-	big      []byte
+	limit    uint32 // maxRecord of the link type
 }
 
 type countingReader struct {
@@ -94,7 +179,8 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 // readBufferSize is the read buffer: large enough that reading is not
-// bound by system calls (see the notes on reading speed).
+// bound by system calls (see the notes on reading speed), and that every
+// record pktop keeps, with its headers, fits in it.
 const readBufferSize = 1 << 20
 
 // Open opens a capture file, or standard input for "-".
@@ -128,7 +214,7 @@ func Open(name string) (*File, error) {
 func cleanOpenError(name string, err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %v", name, pe.Err)
+		return fmt.Errorf("%s: %v", inert(name), pe.Err)
 	}
 	return err
 }
@@ -139,20 +225,25 @@ func NewReader(name string, r io.Reader) (*File, error) {
 	f.br = bufio.NewReaderSize(f.count, readBufferSize)
 	magic, err := f.br.Peek(4)
 	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, zerr := gzip.NewReader(f.br)
+		zs, zerr := newGzipStream(f.br, f.count)
+		if zerr == io.EOF || zerr == io.ErrUnexpectedEOF {
+			f.gz = true
+			return nil, f.damage(0, fmt.Sprintf("gzip stream cut short at byte %d of the file (in its header)", f.pos()))
+		}
 		if zerr != nil {
-			return nil, &FormatError{name, "gzip data is damaged: " + zerr.Error()}
+			return nil, &FormatError{name, "gzip header is damaged: " + zerr.Error()}
 		}
 		f.gz = true
-		f.count = &countingReader{r: zr}
+		f.count = &countingReader{r: zs}
 		f.br = bufio.NewReaderSize(f.count, readBufferSize)
 		magic, err = f.br.Peek(4)
 	}
 	if err != nil {
+		var ge *gzipError
+		if errors.As(err, &ge) {
+			return nil, f.damage(0, ge.msg)
+		}
 		if err != io.EOF && err != io.ErrUnexpectedEOF {
-			if f.gz {
-				return nil, &FormatError{name, "gzip data is damaged: " + err.Error()}
-			}
 			return nil, &FormatError{name, "cannot read: " + err.Error()}
 		}
 		if len(magic) == 0 {
@@ -162,29 +253,18 @@ func NewReader(name string, r io.Reader) (*File, error) {
 	}
 	switch binary.BigEndian.Uint32(magic) {
 	case 0x0a0d0d0a:
-		// The section's byte order, for filters on BSD loopback headers.
-		f.order = binary.LittleEndian
-		if h, err := f.br.Peek(12); err == nil && binary.BigEndian.Uint32(h[8:]) == 0x1a2b3c4d {
-			f.order = binary.BigEndian
+		f.ng = &ngReader{f: f}
+		if err := f.ng.start(); err != nil {
+			return nil, err
 		}
-		ng, err := pcapgo.NewNgReader(f.br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
-		if err != nil {
-			return nil, f.damage(0, "pcapng section header: "+ngMessage(err))
-		}
-		f.ng = ng
-		f.readAhead()
+		// The first section's byte order, for filters on BSD loopback
+		// headers.
+		f.order = f.ng.order
 		return f, nil
 	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0xa1b2cd34, 0x34cdb2a1:
 		return f, f.readHeader()
 	}
 	return nil, &FormatError{name, fmt.Sprintf("not a pcap or pcapng capture (it starts with bytes %x)", magic)}
-}
-
-func ngMessage(err error) string {
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return "file ends inside a block"
-	}
-	return err.Error()
 }
 
 // pos is the offset of the next unread byte.
@@ -194,109 +274,75 @@ func (f *File) damage(off int64, msg string) *DamageError {
 	return &DamageError{Name: f.name, Offset: off, Records: f.records, Msg: msg, Gzip: f.gz}
 }
 
-func (f *File) readHeader() error {
-	h, err := f.br.Peek(24)
-	if err != nil {
-		return &FormatError{f.name, fmt.Sprintf("pcap file header cut short (%d of 24 bytes)", len(h))}
+// readError is the damage at off when reading fails with err inside
+// what (a record, a block): the input ends, the gzip stream is damaged,
+// or the input cannot be read.
+func (f *File) readError(off int64, err error, what string) error {
+	var ge *gzipError
+	switch {
+	case errors.As(err, &ge):
+		return f.damage(off, ge.msg+", inside "+what)
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return f.damage(off, "file ends inside "+what)
 	}
-	switch binary.BigEndian.Uint32(h) {
-	case 0xa1b2c3d4, 0xa1b23c4d, 0xa1b2cd34:
-		f.order = binary.BigEndian
-	default:
-		f.order = binary.LittleEndian
-	}
-	m := f.order.Uint32(h)
-	f.nano = m == 0xa1b23c4d
-	f.hdrLen = 16
-	if m == 0xa1b2cd34 {
-		f.hdrLen = 24
-	}
-	major, minor := f.order.Uint16(h[4:]), f.order.Uint16(h[6:])
-	if major != 2 {
-		return &FormatError{f.name, fmt.Sprintf("unsupported pcap version %d.%d", major, minor)}
-	}
-	f.snap = f.order.Uint32(h[16:])
-	lt := f.order.Uint32(h[20:])
-	if lt&0x03ff0000 != 0 {
-		return &FormatError{f.name, fmt.Sprintf("link-type field 0x%08x has reserved bits set", lt)}
-	}
-	f.linkType = layers.LinkType(lt & 0xffff)
-	f.br.Discard(24)
-	return nil
+	return f.damage(off, "read error inside "+what+": "+err.Error())
 }
 
 // LinkType returns the link type of a classic pcap file, or of the first
-// interface of a pcapng one.
+// packet of a pcapng one (of its first interface when it has no packet).
 func (f *File) LinkType() layers.LinkType {
 	if f.ng != nil {
-		return f.ngLT
+		return f.ng.firstLT
 	}
 	return f.linkType
-}
-
-// readAhead reads the first packet of a pcapng file, whose link type is
-// the file's (what a filter is first compiled for): gopacket's reader,
-// asked for mixed link types, does not say it before.
-func (f *File) readAhead() {
-	f.ngLT = layers.LinkTypeEthernet
-	fr, err := f.nextNg()
-	if err != nil {
-		f.pendErr = err
-		if f.ng.NInterfaces() > 0 {
-			if i, e := f.ng.Interface(0); e == nil {
-				f.ngLT = i.LinkType
-			}
-		}
-		return
-	}
-	fr.Data = append([]byte(nil), fr.Data...)
-	f.pending = &fr
-	f.ngLT = fr.LinkType
 }
 
 // Next returns the next record. It returns io.EOF at the end of the
 // capture, and a *DamageError when the capture is damaged or cut short.
 func (f *File) Next() (Frame, error) {
 	if f.ng != nil {
-		return f.nextNg()
+		return f.ng.next()
 	}
 	off := f.pos()
 	h, err := f.br.Peek(f.hdrLen)
 	if err != nil {
-		if len(h) == 0 && (err == io.EOF) {
+		if len(h) == 0 && err == io.EOF {
 			return Frame{}, io.EOF
 		}
-		return Frame{}, f.readError(off, err, fmt.Sprintf("file ends inside a record header (%d of %d bytes)", len(h), f.hdrLen))
+		return Frame{}, f.readError(off, err, fmt.Sprintf("a record header (%d of %d bytes)", len(h), f.hdrLen))
 	}
 	sec := int64(f.order.Uint32(h[0:]))
 	frac := int64(f.order.Uint32(h[4:]))
 	caplen := f.order.Uint32(h[8:])
 	wire := f.order.Uint32(h[12:])
-	limit := uint32(maxRecord)
-	if f.snap > limit && f.snap <= 64<<20 {
-		limit = f.snap
+	if f.odd && (f.swapLens == swapped || f.swapLens == maybeSwapped && caplen > wire) {
+		caplen, wire = wire, caplen
 	}
-	if caplen > limit {
-		return Frame{}, f.damage(off, fmt.Sprintf("record header claims %d captured bytes (more than %d)", caplen, limit))
+	if caplen > f.limit {
+		return Frame{}, f.damage(off, fmt.Sprintf("record header claims %d captured bytes (more than %d, the most tshark reads for link type %d)", caplen, f.limit, f.linkType))
 	}
-	f.br.Discard(f.hdrLen)
 	var data []byte
-	if int(caplen) <= f.br.Size() {
-		data, err = f.br.Peek(int(caplen))
+	if n := f.hdrLen + int(caplen); n <= f.br.Size() {
+		// The common case, inline: the record is in the read buffer.
+		b, err := f.br.Peek(n)
 		if err != nil {
-			return Frame{}, f.readError(off, err, fmt.Sprintf("file ends inside packet %d (%d of %d bytes)", f.records+1, len(data), caplen))
+			return Frame{}, f.readError(off, err, fmt.Sprintf("packet %d", f.records+1))
 		}
-		f.br.Discard(int(caplen))
-	} else {
-		if cap(f.big) < int(caplen) {
-			f.big = make([]byte, caplen)
+		f.br.Discard(n)
+		data = b[f.hdrLen:min(n, f.hdrLen+maxKeep)]
+	} else if data, err = f.record(f.hdrLen, int(caplen)); err != nil {
+		return Frame{}, f.readError(off, err, fmt.Sprintf("packet %d", f.records+1))
+	}
+	if f.odd {
+		if f.aixFDDI && caplen >= 3 {
+			data, caplen, wire = data[min(3, len(data)):], caplen-3, wire-min(3, wire)
 		}
-		data = f.big[:caplen]
-		if n, err := io.ReadFull(f.br, data); err != nil {
-			return Frame{}, f.readError(off, err, fmt.Sprintf("file ends inside packet %d (%d of %d bytes)", f.records+1, n, caplen))
+		if msg := pseudoHeaderDamage(f.linkType, data, caplen); msg != "" {
+			return Frame{}, f.damage(off, msg)
 		}
 	}
 	f.records++
+	// 32-bit seconds and fractions keep the time within 1970-2116.
 	ts := sec * 1e9
 	if f.nano {
 		ts += frac
@@ -306,74 +352,44 @@ func (f *File) Next() (Frame, error) {
 	return Frame{Data: data, Time: ts, WireLen: int(wire), CapLen: int(caplen), LinkType: f.linkType}, nil
 }
 
-func (f *File) readError(off int64, err error, msg string) error {
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return f.damage(off, msg)
+// record reads a record longer than the read buffer, of skip header
+// bytes then n bytes of data: it keeps the first maxKeep bytes of the
+// data and skips the rest.
+func (f *File) record(skip, n int) ([]byte, error) {
+	f.br.Discard(skip)
+	k := min(n, maxKeep)
+	if cap(f.keep) < k {
+		f.keep = make([]byte, maxKeep)
 	}
-	if f.gz {
-		return f.damage(off, "gzip data is damaged: "+err.Error())
+	data := f.keep[:k]
+	if _, err := io.ReadFull(f.br, data); err != nil {
+		return nil, err
 	}
-	return f.damage(off, err.Error())
-}
-
-func (f *File) nextNg() (Frame, error) {
-	if p := f.pending; p != nil {
-		f.pending = nil
-		return *p, nil
-	}
-	if err := f.pendErr; err != nil {
-		return Frame{}, err
-	}
-	off := f.pos()
-	data, ci, err := f.ng.ZeroCopyReadPacketData()
-	if err != nil {
-		if err == io.EOF {
-			return Frame{}, io.EOF
+	if d, err := f.br.Discard(n - k); d < n-k {
+		if err == nil {
+			err = io.ErrUnexpectedEOF
 		}
-		return Frame{}, f.damage(off, ngMessage(err))
+		return nil, err
 	}
-	f.records++
-	lt := f.ng.LinkType()
-	if len(ci.AncillaryData) > 0 {
-		if l, ok := ci.AncillaryData[0].(layers.LinkType); ok {
-			lt = l
-		}
-	}
-	// Simple packet blocks have no timestamp: they take the time of the
-	// packet before them, as do times an int64 of nanoseconds cannot hold.
-	t := f.lastTime
-	if ts := ci.Timestamp; !ts.IsZero() && ts.Year() >= 1678 && ts.Year() <= 2261 {
-		t = ts.UnixNano()
-		f.lastTime = t
-	}
-	return Frame{Data: data, Time: t, WireLen: ci.Length, CapLen: ci.CaptureLength, LinkType: lt}, nil
+	return data, nil
 }
 
 // Buffered reports whether the next record is wholly in the read buffer,
 // that is, whether the next Next returns without waiting for input.
 func (f *File) Buffered() bool {
-	if f.pending != nil {
-		return true
+	if f.ng != nil {
+		return f.ng.buffered()
 	}
 	n := f.br.Buffered()
-	if n >= maxRecord+f.hdrLen+8 {
-		return true // more than any record, without looking
-	}
-	if f.ng != nil {
-		if n < 8 {
-			return false
-		}
-		h, _ := f.br.Peek(8)
-		// The section's byte order is gopacket's to know: the smaller
-		// reading is the right one, or at worst says "not buffered".
-		l := min(binary.LittleEndian.Uint32(h[4:]), binary.BigEndian.Uint32(h[4:]))
-		return uint64(n) >= uint64(l)
-	}
 	if n < f.hdrLen {
 		return false
 	}
 	h, _ := f.br.Peek(f.hdrLen)
-	return uint64(n) >= uint64(f.hdrLen)+uint64(f.order.Uint32(h[8:]))
+	caplen := f.order.Uint32(h[8:])
+	if f.swapLens != notSwapped {
+		caplen = max(caplen, f.order.Uint32(h[12:]))
+	}
+	return uint64(n) >= uint64(f.hdrLen)+uint64(caplen)
 }
 
 // Records returns the number of records read so far.
