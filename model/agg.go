@@ -175,7 +175,7 @@ func (a *Aggregator) Advance(now int64) {
 // Add counts one packet.
 func (a *Aggregator) Add(p *Packet) {
 	if a.total.Packets == 0 {
-		a.first = p.Time
+		a.first, a.last = p.Time, p.Time // (times before 1970 are negative)
 		if a.start == 0 {
 			a.start = p.Time
 		}
