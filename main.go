@@ -392,8 +392,11 @@ func serviceName(l4 uint8, port uint16) string {
 	return sniff.ServiceName(l4, port)
 }
 
-// complain prints one line on stderr: "pktop: " and the message, made
-// inert (file names and errors may hold anything; see model.Sanitize).
+// complain prints one line on stderr: "pktop: " and the message (its
+// first line: a filter's error goes on with a caret line for screens),
+// made inert (file names and errors may hold anything; see
+// model.Sanitize).
 func complain(w io.Writer, format string, args ...any) {
-	fmt.Fprintln(w, "pktop: "+model.Sanitize(fmt.Sprintf(format, args...), 0))
+	msg, _, _ := strings.Cut(fmt.Sprintf(format, args...), "\n")
+	fmt.Fprintln(w, "pktop: "+model.Sanitize(msg, 0))
 }
