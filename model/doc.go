@@ -18,6 +18,15 @@
 // Config.MaxKeys keys and folds the lightest into an "other" row when it
 // is full, so totals stay exact and, while the keys fit, every row too.
 //
+// A focus on a row counts that row's packets in an aggregator of its own,
+// from the start of the capture: a file is read again for it (Rescan,
+// given by the caller), a live capture starts it from the row's flows
+// (Aggregator.Seed). See focus.go.
+//
+// Untrusted text (names learnt from packets, file names in reports) goes
+// through Sanitize, pktop's one path for it (text.go), and a learnt name
+// must be a host name (HostName, names.go).
+//
 // Imports: model depends on the standard library only. It must not
 // import gopacket (that is the sniffer's business, package sniff) nor
 // tview, tcell or asciigraph (the screen's, package ui). The test

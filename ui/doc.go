@@ -8,7 +8,7 @@
 // comes through Config (a title, a filter, a Player interface and an
 // error). The test TestImportBoundaries in the module root enforces this.
 //
-// Threading. Three goroutines touch a UI:
+// Threading. These goroutines touch a UI:
 //   - The UI goroutine runs tview's event loop (Application.Run, called
 //     by UI.Run). It alone touches widgets. Key and mouse handlers run on
 //     it: they change the view state (under UI.mu), send view changes to
@@ -17,15 +17,22 @@
 //   - The pump goroutine wakes on a ticker (Config.Refresh, 250 ms by
 //     default) or when a key wakes it. It takes the latest snapshot (none
 //     while the display is paused), copies the view state under UI.mu,
-//     formats the visible rows and plots the graphs into strings (a
-//     frame), and then makes one QueueUpdateDraw call that only sets the
-//     widgets' text. It never redraws per packet, and skips the call when
-//     the frame did not change. It is the only caller of QueueUpdate*.
+//     and, when what the screen shows changed (the capture clock's second,
+//     the view, the replay's state; see frameKey), paints a frame: the
+//     whole screen as a canvas of cells. It then makes one
+//     QueueUpdateDraw call that only makes that frame current. It never
+//     redraws per packet, and skips the call when the frame's cells did
+//     not change. It is the only caller of QueueUpdate*.
 //   - The supervisor goroutine waits for the context to be done (the q
-//     key, Ctrl-C, a signal), then for the pump to return, then calls
-//     Config.Shutdown (which stops the feed and the model), and only then
-//     stops the application: a QueueUpdateDraw made after
-//     Application.Stop would block forever.
+//     key, Ctrl-C, a signal), then for the pump to return, and only then
+//     stops the application (a QueueUpdateDraw made after
+//     Application.Stop would block forever), which restores the terminal;
+//     Run then calls Config.Shutdown (which stops the feed and the model).
+//   - The watchdog goroutine: once asked to quit, if the application has
+//     not stopped within a second (a draw that never returns), it
+//     restores the terminal's modes itself and calls Config.Stuck.
+//     Keys are seen by diffScreen.PollEvent on tview's event goroutine
+//     before tview queues them, so q and Ctrl-C are heard even then.
 //
 // Every snapshot is immutable: the pump and the UI goroutine both read
 // the frame's snapshot without locks.
