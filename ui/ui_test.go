@@ -764,3 +764,46 @@ func simScreen(tb testing.TB, w, h int) tcell.SimulationScreen {
 	tb.Cleanup(sim.Fini)
 	return sim
 }
+
+// TestSelectionStaysOnTop: until the user moves, the selection is the top
+// row whatever row is there (the top of the ranking stays in view); once
+// moved, it follows its row as the ranking changes.
+func TestSelectionStaysOnTop(t *testing.T) {
+	key := func(i int) model.Key {
+		return model.Key{Kind: model.KindHost, A: netip.AddrFrom4([4]byte{10, 0, 0, byte(i)})}
+	}
+	rows := func(order ...int) []model.Row {
+		var rs []model.Row
+		for _, i := range order {
+			rs = append(rs, model.Row{Key: key(i)})
+		}
+		return rs
+	}
+	c := resolve(cursor{}, rows(1, 2, 3, 4, 5, 6), 3)
+	c = resolve(c, rows(6, 5, 4, 3, 2, 1), 3)
+	if c.idx != 0 || c.top != 0 || c.key != key(6) || c.moved {
+		t.Errorf("unmoved: %+v; want the top row, in view", c)
+	}
+	c = cursor{idx: 1, key: key(2), ok: true, moved: true}
+	c = resolve(c, rows(6, 5, 4, 3, 2, 1), 3)
+	if c.key != key(2) || c.idx != 4 || c.top != 2 {
+		t.Errorf("moved: %+v; want row 10.0.0.2 followed to index 4, in view", c)
+	}
+}
+
+// TestFrozenOrder: o keeps the rows in the order they had when frozen;
+// rows that came since follow in the model's order.
+func TestFrozenOrder(t *testing.T) {
+	var rs []model.Row
+	for i := range 5 {
+		rs = append(rs, model.Row{Key: model.Key{Kind: model.KindPort, L4: 6, Port: uint16(i)}})
+	}
+	order := map[model.Key]int{rs[3].Key: 0, rs[1].Key: 1, rs[4].Key: 2}
+	got := ordered(rs, order)
+	want := []uint16{3, 1, 4, 0, 2}
+	for i, r := range got {
+		if r.Port != want[i] {
+			t.Fatalf("frozen order: %v; want ports %v", got, want)
+		}
+	}
+}
