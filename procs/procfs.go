@@ -26,7 +26,10 @@ func parseSocketLink(b []byte) (uint32, bool) {
 		return 0, false
 	}
 	n, err := strconv.ParseUint(string(b[8:len(b)-1]), 10, 32)
-	return uint32(n), err == nil
+	if err != nil {
+		return 0, false
+	}
+	return uint32(n), true
 }
 
 // parseNsLink reads the target of /proc/PID/ns/net: "net:[4026531840]".
