@@ -25,6 +25,9 @@ const (
 	maxPending    = 65536 // flows waiting for a /proc scan
 
 	minScanGap = 20 * time.Millisecond
+	// tickNs is a clock tick of /proc/PID/stat (USER_HZ is 100 on every
+	// Linux architecture) in nanoseconds.
+	tickNs = 10_000_000
 	addrMaxAge = time.Second
 )
 
@@ -407,15 +410,19 @@ func (e *engine_) ownerOf(x *end, proto uint8) Owner {
 	}
 	if x.hasRec && x.rec.TGID != 0 {
 		o.Reason, o.Via = Owned, ViaCreator
-		o.Command = x.rec.comm()
 		if !o.HasUID {
 			o.UID, o.HasUID = x.rec.UID, true
 		}
 		e.st.Creators++
-		if !e.fillProc(&o, int32(x.rec.TGID)) || o.Command != x.rec.comm() {
-			// Exited (or the pid is another process's now, or it has
-			// exec'd since): keep what the hook saw.
-			o.PID, o.Start, o.Cmdline, o.Command = int32(x.rec.TGID), 0, "", x.rec.comm()
+		// The process is the creator if it started before the socket was
+		// created (a PID reused since started after).
+		if !e.fillProc(&o, int32(x.rec.TGID)) || o.Start*tickNs > x.rec.Boot+tickNs {
+			// Exited: keep what the hook saw.
+			o.PID, o.Start, o.Cmdline = int32(x.rec.TGID), 0, ""
+			o.Command = x.rec.comm()
+			if name, ok := e.hook.leader(x.rec.TGID); ok && name != "" {
+				o.Command = name
+			}
 			o.Container = e.cgroupName(x.rec.Cgroup, x.ns)
 		}
 		e.fillUser(&o)

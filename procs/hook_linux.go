@@ -14,7 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// hook is the socket-creation record: a 25-instruction eBPF program of
+// hook is the socket-creation record: a 38-instruction eBPF program of
 // type BPF_PROG_TYPE_CGROUP_SOCK attached at BPF_CGROUP_INET_SOCK_CREATE
 // to the root of the cgroup v2 hierarchy. Each time any process creates
 // an AF_INET or AF_INET6 socket, in any network namespace, the kernel runs
@@ -37,19 +37,27 @@ import (
 // kernel, not created by a process: the hook never sees them, and the
 // resolver finds their owner through /proc or the listener instead.
 type hook struct {
-	mapFD, progFD, linkFD int
+	mapFD, leaderFD, progFD, linkFD int
 }
 
-// hookRecord is a map value: 40 bytes as the program writes them.
+// hookRecord is a map value: 48 bytes as the program writes them. Comm is
+// the name of the creating thread, which for a multi-threaded program may
+// be a worker's ("isc-net-0000" in dig); the program's own name is kept
+// apart, by tgid, whenever its main thread creates a socket. Boot is when
+// the socket was created, in CLOCK_BOOTTIME nanoseconds, the clock of a
+// process's start time in /proc/PID/stat, so that a PID reused since is
+// told apart.
 type hookRecord struct {
 	TGID, TID, UID, GID uint32
 	Cgroup              uint64
 	Comm                [16]byte
+	Boot                uint64
 }
 
 const (
-	hookValueSize  = 40
+	hookValueSize  = 48
 	hookMaxEntries = 65536
+	leaderEntries  = 16384
 
 	bpfMapCreate     = 0
 	bpfMapLookupElem = 1
@@ -67,6 +75,7 @@ const (
 	fnGetCurrentComm     = 16
 	fnGetSocketCookie    = 46
 	fnGetCurrentCgroupID = 80
+	fnKtimeGetBootNs     = 125
 )
 
 // bpfInsn encodes one eBPF instruction (struct bpf_insn, 8 bytes).
@@ -90,35 +99,35 @@ const (
 	opCall     = 0x85 // JMP | CALL
 	opExit     = 0x95 // JMP | EXIT
 	opLdImm64  = 0x18 // LD | IMM | DW (two slots)
+	opLdxW     = 0x61 // LDX | MEM | W
+	opJneReg   = 0x5d // JMP | JNE | X
 
 	rFP              = 10
 	bpfPseudoMapFD   = 1
 	bpfAny           = 0
-	keyOff, valueOff = -8, -48
+	keyOff, valueOff = -8, -56
 )
 
-// hookProgram assembles the program for the map with descriptor mapFD:
+// hookProgram assembles the program for the maps with descriptors
+// sockMap (cookie -> record) and leaderMap (tgid -> comm):
 //
-//	r6 = r1                          ; the socket (context)
-//	r0 = get_socket_cookie(r1)
+//	r0 = get_socket_cookie(r1)       ; r1: the socket (context)
 //	*(u64 *)(fp-8) = r0              ; key
 //	r0 = get_current_pid_tgid()
 //	r1 = r0; r1 >>= 32
-//	*(u32 *)(fp-48) = r1             ; tgid
-//	*(u32 *)(fp-44) = r0             ; tid
-//	r0 = get_current_uid_gid()
-//	*(u64 *)(fp-40) = r0             ; uid, gid
-//	r0 = get_current_cgroup_id()
-//	*(u64 *)(fp-32) = r0             ; cgroup
-//	r1 = fp; r1 += -24; r2 = 16
-//	get_current_comm(r1, r2)         ; comm at fp-24
-//	r1 = map; r2 = fp-8; r3 = fp-48; r4 = BPF_ANY
-//	map_update_elem(r1, r2, r3, r4)
-//	r0 = 1; exit                     ; allow the socket
-func hookProgram(mapFD int) []byte {
+//	*(u32 *)(fp-56) = r1             ; tgid
+//	*(u32 *)(fp-52) = r0             ; tid
+//	*(u64 *)(fp-48) = get_current_uid_gid()
+//	*(u64 *)(fp-40) = get_current_cgroup_id()
+//	*(u64 *)(fp-16) = ktime_get_boot_ns()
+//	get_current_comm(fp-32, 16)
+//	map_update_elem(sockMap, fp-8, fp-56, BPF_ANY)
+//	if tgid != tid goto out          ; a thread's name is not the program's
+//	map_update_elem(leaderMap, fp-56, fp-32, BPF_ANY)
+//	out: r0 = 1; exit                ; allow the socket
+func hookProgram(sockMap, leaderMap int) []byte {
 	var p []byte
 	add := func(b []byte) { p = append(p, b...) }
-	add(bpfInsn(opMov64Reg, 6, 1, 0, 0))
 	add(bpfInsn(opCall, 0, 0, 0, fnGetSocketCookie))
 	add(bpfInsn(opStxDW, rFP, 0, keyOff, 0))
 	add(bpfInsn(opCall, 0, 0, 0, fnGetCurrentPidTgid))
@@ -130,16 +139,29 @@ func hookProgram(mapFD int) []byte {
 	add(bpfInsn(opStxDW, rFP, 0, valueOff+8, 0))
 	add(bpfInsn(opCall, 0, 0, 0, fnGetCurrentCgroupID))
 	add(bpfInsn(opStxDW, rFP, 0, valueOff+16, 0))
+	add(bpfInsn(opCall, 0, 0, 0, fnKtimeGetBootNs))
+	add(bpfInsn(opStxDW, rFP, 0, valueOff+40, 0))
 	add(bpfInsn(opMov64Reg, 1, rFP, 0, 0))
 	add(bpfInsn(opAdd64Imm, 1, 0, 0, valueOff+24))
 	add(bpfInsn(opMov64Imm, 2, 0, 0, 16))
 	add(bpfInsn(opCall, 0, 0, 0, fnGetCurrentComm))
-	add(bpfInsn(opLdImm64, 1, bpfPseudoMapFD, 0, int32(mapFD)))
+	add(bpfInsn(opLdImm64, 1, bpfPseudoMapFD, 0, int32(sockMap)))
 	add(bpfInsn(0, 0, 0, 0, 0))
 	add(bpfInsn(opMov64Reg, 2, rFP, 0, 0))
 	add(bpfInsn(opAdd64Imm, 2, 0, 0, keyOff))
 	add(bpfInsn(opMov64Reg, 3, rFP, 0, 0))
 	add(bpfInsn(opAdd64Imm, 3, 0, 0, valueOff))
+	add(bpfInsn(opMov64Imm, 4, 0, 0, bpfAny))
+	add(bpfInsn(opCall, 0, 0, 0, fnMapUpdateElem))
+	add(bpfInsn(opLdxW, 1, rFP, valueOff, 0))
+	add(bpfInsn(opLdxW, 2, rFP, valueOff+4, 0))
+	add(bpfInsn(opJneReg, 1, 2, 8, 0))
+	add(bpfInsn(opLdImm64, 1, bpfPseudoMapFD, 0, int32(leaderMap)))
+	add(bpfInsn(0, 0, 0, 0, 0))
+	add(bpfInsn(opMov64Reg, 2, rFP, 0, 0))
+	add(bpfInsn(opAdd64Imm, 2, 0, 0, valueOff))
+	add(bpfInsn(opMov64Reg, 3, rFP, 0, 0))
+	add(bpfInsn(opAdd64Imm, 3, 0, 0, valueOff+24))
 	add(bpfInsn(opMov64Imm, 4, 0, 0, bpfAny))
 	add(bpfInsn(opCall, 0, 0, 0, fnMapUpdateElem))
 	add(bpfInsn(opMov64Imm, 0, 0, 0, 1))
@@ -166,17 +188,15 @@ func openHook() (*hook, error) {
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
 	unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
 
-	h := &hook{mapFD: -1, progFD: -1, linkFD: -1}
-	var mattr [72]byte
-	binary.LittleEndian.PutUint32(mattr[0:], bpfMapTypeLRUHash)
-	binary.LittleEndian.PutUint32(mattr[4:], 8)
-	binary.LittleEndian.PutUint32(mattr[8:], hookValueSize)
-	binary.LittleEndian.PutUint32(mattr[12:], hookMaxEntries)
-	copy(mattr[28:44], "pktop_sockets")
-	if h.mapFD, err = bpfSyscall(bpfMapCreate, unsafe.Pointer(&mattr[0]), unsafe.Sizeof(mattr)); err != nil {
-		return nil, fmt.Errorf("socket-creation hook: creating its map: %w", err)
+	h := &hook{mapFD: -1, leaderFD: -1, progFD: -1, linkFD: -1}
+	if h.mapFD, err = bpfMapLRU("pktop_sockets", 8, hookValueSize, hookMaxEntries); err != nil {
+		return nil, err
 	}
-	insns := hookProgram(h.mapFD)
+	if h.leaderFD, err = bpfMapLRU("pktop_leaders", 4, 16, leaderEntries); err != nil {
+		h.close()
+		return nil, err
+	}
+	insns := hookProgram(h.mapFD, h.leaderFD)
 	license := []byte("GPL\x00")
 	logBuf := make([]byte, 16<<10)
 	var pattr [128]byte
@@ -221,11 +241,25 @@ func openHook() (*hook, error) {
 	return h, nil
 }
 
+func bpfMapLRU(name string, key, value, entries uint32) (int, error) {
+	var attr [72]byte
+	binary.LittleEndian.PutUint32(attr[0:], bpfMapTypeLRUHash)
+	binary.LittleEndian.PutUint32(attr[4:], key)
+	binary.LittleEndian.PutUint32(attr[8:], value)
+	binary.LittleEndian.PutUint32(attr[12:], entries)
+	copy(attr[28:43], name)
+	fd, err := bpfSyscall(bpfMapCreate, unsafe.Pointer(&attr[0]), unsafe.Sizeof(attr))
+	if err != nil {
+		return -1, fmt.Errorf("socket-creation hook: creating map %s: %w", name, err)
+	}
+	return fd, nil
+}
+
 func (h *hook) close() {
 	if h == nil {
 		return
 	}
-	for _, fd := range []*int{&h.linkFD, &h.progFD, &h.mapFD} {
+	for _, fd := range []*int{&h.linkFD, &h.progFD, &h.mapFD, &h.leaderFD} {
 		if *fd >= 0 {
 			unix.Close(*fd)
 			*fd = -1
@@ -253,6 +287,26 @@ func (h *hook) lookup(cookie uint64) (hookRecord, bool) {
 	return decodeHookRecord(val[:]), true
 }
 
+// leader reads the name the program with this tgid had when its main
+// thread last created a socket.
+func (h *hook) leader(tgid uint32) (string, bool) {
+	if h == nil || tgid == 0 {
+		return "", false
+	}
+	var val [16]byte
+	var attr [32]byte
+	binary.LittleEndian.PutUint32(attr[0:], uint32(h.leaderFD))
+	binary.LittleEndian.PutUint64(attr[8:], uint64(uintptr(unsafe.Pointer(&tgid))))
+	binary.LittleEndian.PutUint64(attr[16:], uint64(uintptr(unsafe.Pointer(&val[0]))))
+	_, err := bpfSyscall(bpfMapLookupElem, unsafe.Pointer(&attr[0]), unsafe.Sizeof(attr))
+	runtime.KeepAlive(&tgid)
+	runtime.KeepAlive(&val)
+	if err != nil {
+		return "", false
+	}
+	return cString(val[:]), true
+}
+
 func decodeHookRecord(b []byte) hookRecord {
 	var r hookRecord
 	r.TGID = binary.LittleEndian.Uint32(b[0:])
@@ -261,11 +315,13 @@ func decodeHookRecord(b []byte) hookRecord {
 	r.GID = binary.LittleEndian.Uint32(b[12:])
 	r.Cgroup = binary.LittleEndian.Uint64(b[16:])
 	copy(r.Comm[:], b[24:40])
+	r.Boot = binary.LittleEndian.Uint64(b[40:])
 	return r
 }
 
-func (r hookRecord) comm() string {
-	c := r.Comm[:]
+func (r hookRecord) comm() string { return cString(r.Comm[:]) }
+
+func cString(c []byte) string {
 	if i := bytes.IndexByte(c, 0); i >= 0 {
 		c = c[:i]
 	}
