@@ -20,10 +20,12 @@ host=$1 ctr=$2 manifest=$3 rounds=${4:-40}
 : > "$manifest"
 m() { echo "$1 $2" >> "$manifest"; }
 
-curl_q() { curl -s -o /dev/null --max-time 20 "$@"; }
+# (curl itself, not a shell function, goes in the background: $! must be
+# curl's pid)
+q="-s -o /dev/null --max-time 20"
 
 (
-	curl_q --limit-rate 4M "http://$host:8002/big?bytes=16000000" & m long $!
+	curl $q --limit-rate 4M "http://$host:8002/big?bytes=16000000" & m long $!
 	wait
 ) &
 (
@@ -46,12 +48,12 @@ for i in range(200):
 	wait
 ) &
 for i in $(seq 1 "$rounds"); do
-	curl_q "http://$host:8001/small" & m short $!
+	curl $q "http://$host:8001/small" & m short $!
 	wait $!
 	dig +short +tries=1 +time=1 @"$host" -p 5300 "q$i.example.test" >/dev/null & m dig $!
 	wait $!
 	if [ $((i % 2)) = 0 ]; then
-		curl_q "http://$host:8004/slow" & m medium $!
+		curl $q "http://$host:8004/slow" & m medium $!
 		wait $!
 	fi
 	sleep 0.05

@@ -80,12 +80,27 @@ type end struct {
 	hasLst   bool
 	closed   bool // the socket came from a close notice
 	wait     bool // needs a /proc scan
+	// missing: local, but no socket and no close notice yet. The kernel
+	// sends close notices from a work queue, a little after the socket
+	// left its tables: look again until closedWait has passed.
+	missing bool
+	proto   uint8
+	local   netip.AddrPort
+	remote  netip.AddrPort
 }
 
 type partial struct {
 	key      FlowKey
+	at       time.Time
 	src, dst end
 }
+
+// closedWait is how long an end whose socket is gone waits for its close
+// notice.
+const closedWait = 30 * time.Millisecond
+
+func (p *partial) needsScan() bool { return p.src.wait || p.dst.wait }
+func (p *partial) missing() bool   { return p.src.missing || p.dst.missing }
 
 type engine_ struct {
 	cfg     Config
@@ -210,7 +225,7 @@ func (e *engine_) resolve(keys []FlowKey, now time.Time) {
 			e.st.Errors++
 			continue
 		}
-		p := partial{key: k}
+		p := partial{key: k, at: now}
 		switch k.Proto {
 		case ProtoTCP, ProtoUDP:
 			srcLocal := e.lookupEnd(&p.src, k.Proto, k.Src, k.Dst, now)
@@ -289,6 +304,8 @@ func (e *engine_) lookupEnd(x *end, proto uint8, local, remote netip.AddrPort, n
 		x.sock, x.hasSock, x.ns = s, true, ns
 		break
 	}
+	x.proto, x.local, x.remote = proto, local, remote
+	x.missing = !x.hasSock && x.ns.diag != nil && x.ns.destroy != nil
 	if x.hasSock {
 		x.o.UID, x.o.HasUID = x.sock.UID, true
 		x.rec, x.hasRec = e.hook.lookup(x.sock.Cookie)
@@ -333,12 +350,23 @@ func unspecified(a netip.Addr) netip.Addr {
 }
 
 func (e *engine_) wake() time.Time {
-	for _, p := range e.pending {
-		if p.src.wait || p.dst.wait {
-			return e.scanEnd.Add(e.scanGap())
+	var w time.Time
+	for i := range e.pending {
+		p := &e.pending[i]
+		var t time.Time
+		switch {
+		case p.needsScan():
+			t = e.scanEnd.Add(e.scanGap())
+		case p.missing():
+			t = p.at.Add(closedWait)
+		default:
+			continue
+		}
+		if w.IsZero() || t.Before(w) {
+			w = t
 		}
 	}
-	return time.Time{}
+	return w
 }
 
 func (e *engine_) scanGap() time.Duration {
@@ -348,41 +376,55 @@ func (e *engine_) scanGap() time.Duration {
 	return minScanGap
 }
 
+// retryClosed looks again for the close notice of an end whose socket was
+// missing.
+func (e *engine_) retryClosed(x *end, final bool) {
+	if !x.missing {
+		return
+	}
+	if s, ok := e.closedGet(x.ns.ino, x.proto, x.local, x.remote); ok {
+		x.missing = false
+		x.sock, x.hasSock, x.closed = s, true, true
+		e.st.Closed++
+		x.o.UID, x.o.HasUID = s.UID, true
+		x.rec, x.hasRec = e.hook.lookup(s.Cookie)
+		return
+	}
+	if final {
+		x.missing = false
+	}
+}
+
 func (e *engine_) poll(now time.Time) []Answer {
 	if len(e.pending) == 0 {
 		return nil
 	}
-	wait := false
-	for _, p := range e.pending {
-		if p.src.wait || p.dst.wait {
-			wait = true
-			break
-		}
-	}
-	if wait {
-		if now.Before(e.scanEnd.Add(e.scanGap())) {
-			// Finish those that need no scan; the rest wait for it.
-			var out []Answer
-			keep := e.pending[:0]
-			for _, p := range e.pending {
-				if p.src.wait || p.dst.wait {
-					keep = append(keep, p)
-					continue
-				}
-				out = append(out, e.finish(&p))
-			}
-			clear(e.pending[len(keep):])
-			e.pending = keep
-			return out
-		}
-		e.scan(now)
-	}
-	out := make([]Answer, 0, len(e.pending))
+	e.drainClosed()
+	scan := false
 	for i := range e.pending {
-		out = append(out, e.finish(&e.pending[i]))
+		p := &e.pending[i]
+		final := now.Sub(p.at) >= closedWait
+		e.retryClosed(&p.src, final)
+		e.retryClosed(&p.dst, final)
+		scan = scan || p.needsScan()
 	}
-	clear(e.pending)
-	e.pending = e.pending[:0]
+	if scan && !now.Before(e.scanEnd.Add(e.scanGap())) {
+		e.scan(now)
+		for i := range e.pending {
+			e.pending[i].src.wait, e.pending[i].dst.wait = false, false
+		}
+	}
+	var out []Answer
+	keep := e.pending[:0]
+	for _, p := range e.pending {
+		if p.needsScan() || p.missing() {
+			keep = append(keep, p)
+			continue
+		}
+		out = append(out, e.finish(&p))
+	}
+	clear(e.pending[len(keep):])
+	e.pending = keep
 	return out
 }
 
@@ -394,6 +436,16 @@ func (e *engine_) finish(p *partial) Answer {
 // the socket now, else its recorded creator, else the listener's holder,
 // else why there is none.
 func (e *engine_) ownerOf(x *end, proto uint8) Owner {
+	o := e.ownerOf1(x, proto)
+	if o.Container == "" && x.ns != nil && x.ns != e.self {
+		// No container named by the cgroup (or the process is a zombie
+		// whose files are empty): the socket's namespace names it.
+		o.Container = x.ns.label
+	}
+	return o
+}
+
+func (e *engine_) ownerOf1(x *end, proto uint8) Owner {
 	o := x.o
 	if o.Reason == Remote || o.Reason == NotLocal || o.Reason == KernelICMP || o.Reason == OtherProtocol {
 		return o

@@ -330,26 +330,34 @@ func cString(c []byte) string {
 
 // cgroup2Root finds where the cgroup v2 hierarchy is mounted
 // (/sys/fs/cgroup on unified systems, /sys/fs/cgroup/unified on hybrid
-// ones) from /proc/self/mountinfo.
+// ones) from /proc/self/mountinfo, or else through init's root: in a
+// mount namespace without it (ip netns exec remounts /sys) the hierarchy
+// is the same.
 func cgroup2Root() (string, error) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// id parent major:minor root mountpoint options ... - fstype source
-		line := sc.Text()
-		sep := strings.Index(line, " - ")
-		if sep < 0 {
+	for _, prefix := range []string{"", "/proc/1/root"} {
+		f, err := os.Open(prefix + "/proc/self/mountinfo")
+		if prefix != "" {
+			f, err = os.Open("/proc/1/mountinfo")
+		}
+		if err != nil {
 			continue
 		}
-		after := strings.Fields(line[sep+3:])
-		before := strings.Fields(line[:sep])
-		if len(after) > 0 && after[0] == "cgroup2" && len(before) >= 5 && before[3] == "/" {
-			return unescapeMount(before[4]), nil
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			// id parent major:minor root mountpoint options ... - fstype source
+			line := sc.Text()
+			sep := strings.Index(line, " - ")
+			if sep < 0 {
+				continue
+			}
+			after := strings.Fields(line[sep+3:])
+			before := strings.Fields(line[:sep])
+			if len(after) > 0 && after[0] == "cgroup2" && len(before) >= 5 && before[3] == "/" {
+				f.Close()
+				return prefix + unescapeMount(before[4]), nil
+			}
 		}
+		f.Close()
 	}
 	return "", errors.New("socket-creation hook: no cgroup v2 hierarchy is mounted")
 }
