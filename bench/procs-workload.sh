@@ -2,8 +2,8 @@
 # The workload of the attribution measurement (issue 11): known programs
 # whose bytes a process monitor must give to the right pid and command.
 # Run it inside the "host" namespace, with bench/procs-server.py serving
-# on HOST (ports 8001-8004 HTTP, 5300 DNS-shaped UDP, 5301 UDP sink) and
-# CTR the name of a second namespace (the "container") that reaches HOST.
+# on SERVER (ports 8001-8004 HTTP, 5300 DNS-shaped UDP, 5301 UDP sink) and
+# CTR the name of a second namespace (the "container") that reaches SERVER.
 # Each client it starts is written to MANIFEST as "role pid".
 #
 #   short   a loop of curl requests of a few ms each (2 kB)
@@ -14,7 +14,7 @@
 #   ctr     a download of 4 MB at 2 MB/s from inside CTR, and short
 #           requests from there too
 #
-# usage: procs-workload.sh HOST CTR MANIFEST [ROUNDS]
+# usage: procs-workload.sh SERVER CTR MANIFEST [ROUNDS]
 set -u
 host=$1 ctr=$2 manifest=$3 rounds=${4:-40}
 : > "$manifest"

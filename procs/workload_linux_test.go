@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -22,9 +23,11 @@ import (
 )
 
 // The attribution measurement of issue 11. TestAttributionWorkload makes
-// two network namespaces, "host" and "container", joined by a veth pair;
-// re-runs itself inside host; starts bench/procs-server.py there; captures
-// on every interface of host with an AF_PACKET socket; asks the Resolver
+// three network namespaces: "host", where it re-runs itself and where the
+// workload's programs run; "server", reached from host over the veth pair
+// vh-vs, where bench/procs-server.py runs; and "container", reached over
+// vh2-vc and routed by host to server. It captures on vh, which every
+// packet of the workload crosses once, with an AF_PACKET socket; asks the Resolver
 // about each flow when its first packet is read, in batches every 100 ms
 // as pktop's capture hands them over; runs bench/procs-workload.sh; and
 // then checks, from the manifest of pids the workload wrote, that the
@@ -37,7 +40,8 @@ const (
 	innerEnv   = "PKTOP_PROCS_INNER"
 	compareEnv = "PKTOP_PROCS_COMPARE"
 	hostAddr   = "10.77.0.1"
-	ctrAddr    = "10.77.0.2"
+	serverAddr = "10.77.0.2"
+	ctrAddr    = "10.78.0.2"
 )
 
 // role of a flow, by its server port, and the command its client runs.
@@ -64,25 +68,34 @@ func TestAttributionWorkload(t *testing.T) {
 		}
 	}
 	h := fmt.Sprintf("pktop-h%d", os.Getpid())
+	sv := fmt.Sprintf("pktop-s%d", os.Getpid())
 	c := fmt.Sprintf("pktop-c%d", os.Getpid())
 	t.Cleanup(func() {
-		exec.Command("ip", "netns", "del", h).Run()
-		exec.Command("ip", "netns", "del", c).Run()
+		for _, ns := range []string{h, sv, c} {
+			exec.Command("ip", "netns", "del", ns).Run()
+		}
 	})
 	for _, args := range [][]string{
-		{"netns", "add", h}, {"netns", "add", c},
-		{"-n", h, "link", "set", "lo", "up"}, {"-n", c, "link", "set", "lo", "up"},
-		{"-n", h, "link", "add", "vh", "type", "veth", "peer", "name", "vc", "netns", c},
+		{"netns", "add", h}, {"netns", "add", sv}, {"netns", "add", c},
+		{"-n", h, "link", "set", "lo", "up"}, {"-n", sv, "link", "set", "lo", "up"}, {"-n", c, "link", "set", "lo", "up"},
+		{"-n", h, "link", "add", "vh", "type", "veth", "peer", "name", "vs", "netns", sv},
+		{"-n", h, "link", "add", "vh2", "type", "veth", "peer", "name", "vc", "netns", c},
 		{"-n", h, "addr", "add", hostAddr + "/24", "dev", "vh"},
+		{"-n", h, "addr", "add", "10.78.0.1/24", "dev", "vh2"},
+		{"-n", sv, "addr", "add", serverAddr + "/24", "dev", "vs"},
 		{"-n", c, "addr", "add", ctrAddr + "/24", "dev", "vc"},
-		{"-n", h, "link", "set", "vh", "up"}, {"-n", c, "link", "set", "vc", "up"},
+		{"-n", h, "link", "set", "vh", "up"}, {"-n", h, "link", "set", "vh2", "up"},
+		{"-n", sv, "link", "set", "vs", "up"}, {"-n", c, "link", "set", "vc", "up"},
+		{"-n", sv, "route", "add", "10.78.0.0/24", "via", hostAddr},
+		{"-n", c, "route", "add", "default", "via", "10.78.0.1"},
+		{"netns", "exec", h, "sysctl", "-q", "net.ipv4.ip_forward=1"},
 	} {
 		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
 	cmd := exec.Command("nsenter", "--net=/run/netns/"+h, os.Args[0], "-test.run=^TestAttributionWorkload$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), innerEnv+"="+h+","+c)
+	cmd.Env = append(os.Environ(), innerEnv+"="+h+","+sv+","+c)
 	out, err := cmd.CombinedOutput()
 	for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
 		t.Log(l)
@@ -114,7 +127,8 @@ func canonOf(k FlowKey) canon {
 
 // capture reads every packet of the namespace from an AF_PACKET socket.
 type capture struct {
-	fd    int
+	fd      int
+	ifindex int
 	mu    sync.Mutex
 	flows map[canon]*flowStat
 	fresh []FlowKey
@@ -122,7 +136,7 @@ type capture struct {
 	done  chan struct{}
 }
 
-func startCapture(t *testing.T) *capture {
+func startCapture(t *testing.T, ifindex int) *capture {
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
 	if err != nil {
 		t.Fatalf("AF_PACKET socket: %v", err)
@@ -130,7 +144,7 @@ func startCapture(t *testing.T) *capture {
 	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 32<<20)
 	tv := unix.Timeval{Usec: 50000}
 	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-	c := &capture{fd: fd, flows: make(map[canon]*flowStat), stop: make(chan struct{}), done: make(chan struct{})}
+	c := &capture{fd: fd, ifindex: ifindex, flows: make(map[canon]*flowStat), stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -154,8 +168,7 @@ func (c *capture) run() {
 		if !ok {
 			continue
 		}
-		// lo hands each packet over twice: count the incoming copy.
-		if ll.Ifindex == 1 && ll.Pkttype == unix.PACKET_OUTGOING {
+		if ll.Ifindex != c.ifindex {
 			continue
 		}
 		k, size, ok := parseIP(buf[:n], htons(ll.Protocol))
@@ -232,14 +245,14 @@ func (c *capture) close() {
 
 func runWorkload(t *testing.T) {
 	names := strings.Split(os.Getenv(innerEnv), ",")
-	if len(names) != 2 {
+	if len(names) != 3 {
 		t.Fatalf("%s=%q", innerEnv, os.Getenv(innerEnv))
 	}
-	ctr := names[1]
+	srvNS, ctr := names[1], names[2]
 	dir := t.TempDir()
 	manifest := filepath.Join(dir, "manifest")
 
-	srv := exec.Command("python3", "../bench/procs-server.py", "--addr", hostAddr, "--dns", "5300", "--sink", "5301", "8001", "8002", "8003", "8004")
+	srv := exec.Command("ip", "netns", "exec", srvNS, "python3", "../bench/procs-server.py", "--addr", serverAddr, "--dns", "5300", "--sink", "5301", "8001", "8002", "8003", "8004")
 	stdout, _ := srv.StdoutPipe()
 	srv.Stderr = os.Stderr
 	if err := srv.Start(); err != nil {
@@ -250,7 +263,11 @@ func runWorkload(t *testing.T) {
 		t.Fatalf("procs-server.py: %q %v", line, err)
 	}
 
-	capt := startCapture(t)
+	vh, err := net.InterfaceByName("vh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	capt := startCapture(t, vh.Index)
 	res, err := New(Config{Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
@@ -295,8 +312,8 @@ func runWorkload(t *testing.T) {
 	var nethogsOut *os.File
 	if os.Getenv(compareEnv) != "" {
 		if _, err := exec.LookPath("nethogs"); err == nil {
-			nethogsOut, _ = os.Create(filepath.Join(dir, "nethogs.txt"))
-			nethogs = exec.Command("nethogs", "-t", "-v", "2", "-d", "1", "vh", "lo")
+			nethogsOut, _ = os.Create(filepath.Join(os.TempDir(), "pktop-procs-nethogs.txt"))
+			nethogs = exec.Command("nethogs", "-t", "-C", "-v", "2", "-d", "1", "vh")
 			nethogs.Stdout = nethogsOut
 			if err := nethogs.Start(); err != nil {
 				t.Logf("nethogs: %v", err)
@@ -309,7 +326,7 @@ func runWorkload(t *testing.T) {
 	}
 
 	start := time.Now()
-	wl := exec.Command("bash", "../bench/procs-workload.sh", hostAddr, ctr, manifest, "40")
+	wl := exec.Command("bash", "../bench/procs-workload.sh", serverAddr, ctr, manifest, "40")
 	if out, err := wl.CombinedOutput(); err != nil {
 		t.Fatalf("workload: %v\n%s", err, out)
 	}
@@ -333,7 +350,7 @@ func runWorkload(t *testing.T) {
 	serverPID := int32(srv.Process.Pid)
 	sc := score(t, capt.flows, answers, pids, serverPID, ctr)
 	if nethogs != nil {
-		scoreNethogs(t, filepath.Join(dir, "nethogs.txt"), capt.flows, pids, sc)
+		scoreNethogs(t, filepath.Join(os.TempDir(), "pktop-procs-nethogs.txt"), capt.flows, pids, sc)
 	}
 	sc.report(t)
 	if st.Hook {
@@ -412,7 +429,7 @@ func (s *scores) share(server bool, long bool) float64 {
 
 func score(t *testing.T, flows map[canon]*flowStat, answers map[canon]Answer, pids map[string]map[int32]bool, serverPID int32, ctr string) *scores {
 	s := &scores{client: map[string]*[2]tally{}, nethogs: map[string]*tally{}, flows: map[string]*[2]int{}}
-	host := netip.MustParseAddr(hostAddr)
+	host := netip.MustParseAddr(serverAddr)
 	for cf, f := range flows {
 		var srvEnd, cliEnd netip.AddrPort
 		switch {
@@ -483,7 +500,7 @@ func scoreNethogs(t *testing.T, path string, flows map[canon]*flowStat, pids map
 		best[int32(pid)] = max(best[int32(pid)], sent+recv)
 	}
 	total := map[string]uint64{}
-	host := netip.MustParseAddr(hostAddr)
+	host := netip.MustParseAddr(serverAddr)
 	for _, f := range flows {
 		for _, end := range []netip.AddrPort{f.first.Dst, f.first.Src} {
 			if end.Addr() == host && roles[end.Port()].name != "" {
