@@ -268,7 +268,7 @@ func runWorkload(t *testing.T) {
 		t.Fatal(err)
 	}
 	capt := startCapture(t, vh.Index)
-	res, err := New(Config{Logf: t.Logf})
+	res, err := New(Config{Logf: t.Logf, NoHook: os.Getenv("PKTOP_PROCS_NOHOOK") != ""})
 	if err != nil {
 		t.Fatal(err)
 	}
