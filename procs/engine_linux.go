@@ -27,7 +27,7 @@ const (
 	minScanGap = 20 * time.Millisecond
 	// tickNs is a clock tick of /proc/PID/stat (USER_HZ is 100 on every
 	// Linux architecture) in nanoseconds.
-	tickNs = 10_000_000
+	tickNs     = 10_000_000
 	addrMaxAge = time.Second
 )
 

@@ -129,11 +129,11 @@ func canonOf(k FlowKey) canon {
 type capture struct {
 	fd      int
 	ifindex int
-	mu    sync.Mutex
-	flows map[canon]*flowStat
-	fresh []FlowKey
-	stop  chan struct{}
-	done  chan struct{}
+	mu      sync.Mutex
+	flows   map[canon]*flowStat
+	fresh   []FlowKey
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 func startCapture(t *testing.T, ifindex int) *capture {
