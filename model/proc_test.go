@@ -37,8 +37,6 @@ var (
 	other2 = netip.MustParseAddr("192.0.2.2")
 )
 
-
-
 func ppkt(t int64, l4 uint8, src netip.Addr, sp uint16, dst netip.Addr, dp uint16, n uint32) Packet {
 	p := Packet{Time: t, WireLen: n, CapLen: n, Src: src, Dst: dst, SrcPort: sp, DstPort: dp, L4: l4,
 		Protos: ProtoSet(0).Add(ProtoIPv4)}
