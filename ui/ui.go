@@ -52,6 +52,9 @@ type Source struct {
 	Stream bool
 	// Writing is the -w file the capture is written to, if any.
 	Writing string
+	// NoProcs says why the Processes table is empty for good ("" when
+	// processes are attributed): a replay of a file, attribution off.
+	NoProcs string
 }
 
 // Config sets up a UI.
@@ -155,10 +158,14 @@ type state struct {
 const maxKinds = 8
 
 // tabs are the tables, in the order of the tab line.
-var tabs = []model.Kind{model.KindHost, model.KindConv, model.KindPort, model.KindFlow}
+var tabs = []model.Kind{model.KindHost, model.KindConv, model.KindPort, model.KindFlow, model.KindProc}
 
 var tabNames = map[model.Kind]string{model.KindHost: "Hosts", model.KindConv: "Conversations", model.KindPort: "Ports",
-	model.KindFlow: "Flows"}
+	model.KindFlow: "Flows", model.KindProc: "Processes"}
+
+// tabShort are the tabs' names on a narrow screen.
+var tabShort = map[model.Kind]string{model.KindHost: "Hosts", model.KindConv: "Convs", model.KindPort: "Ports",
+	model.KindFlow: "Flows", model.KindProc: "Procs"}
 
 // focused is an entry of the focus stack: the key, and the table shown
 // when it was focused (to go back to).
