@@ -60,6 +60,25 @@ func SetuidKeeping(uid, gid int, keep []int) error {
 
 var errCgo = errors.New("cannot change the credentials of every thread in a cgo build (build with CGO_ENABLED=0)")
 
+// KeepCapabilities makes those of keep that the process has its only
+// capabilities, permitted and effective, on every thread, and returns
+// them: what a process that is not root but was given file capabilities
+// (setcap) keeps for attribution once its capture is open.
+func KeepCapabilities(keep []int) ([]int, error) {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return nil, fmt.Errorf("capget: %v", err)
+	}
+	var have []int
+	for _, c := range keep {
+		if c >= 0 && c < 64 && data[c/32].Permitted&(1<<(c%32)) != 0 {
+			have = append(have, c)
+		}
+	}
+	return have, setCaps(have)
+}
+
 // DropCapabilities clears every capability of every thread: what to call
 // when attribution is turned off after SetuidKeeping.
 func DropCapabilities() error { return setCaps(nil) }

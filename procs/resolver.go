@@ -71,6 +71,7 @@ func newResolver(cfg Config, eng engine) *Resolver {
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
 	}
+	eng.stats(&r.st) // what New set up (the hook, the namespaces), before the first lookup
 	go r.run()
 	return r
 }

@@ -3,35 +3,31 @@
 package procs
 
 import (
-	"bufio"
-	"encoding/binary"
 	"fmt"
 	"net"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/pktop/pktop/internal/procload"
 	"golang.org/x/sys/unix"
 )
 
-// The attribution measurement of issue 11. TestAttributionWorkload makes
-// three network namespaces: "host", where it re-runs itself and where the
-// workload's programs run; "server", reached from host over the veth pair
-// vh-vs, where bench/procs-server.py runs; and "container", reached over
-// vh2-vc and routed by host to server. It captures on vh, which every
-// packet of the workload crosses once, with an AF_PACKET socket; asks the Resolver
-// about each flow when its first packet is read, in batches every 100 ms
-// as pktop's capture hands them over; runs bench/procs-workload.sh; and
-// then checks, from the manifest of pids the workload wrote, that the
-// bytes of each program went to its pid and command.
+// The attribution measurement of issue 11, at the resolver's level (the
+// module root's TestProcessAttributionLive measures pktop itself).
+// TestAttributionWorkload makes the namespaces of internal/procload,
+// re-runs itself in its "host" namespace, where the workload's programs
+// run, and captures on vh, which every packet of the workload crosses
+// once, with an AF_PACKET socket; asks the Resolver about each flow when
+// its first packet is read, in batches every 100 ms as pktop's capture
+// hands them over; runs bench/procs-workload.sh; and then checks, from
+// the manifest of pids the workload wrote, that the bytes of each
+// program went to its pid and command.
 //
 // With PKTOP_PROCS_COMPARE=1 (bench/procs.sh sets it) nethogs watches the
 // same run, and its shares are printed beside the resolver's.
@@ -39,20 +35,7 @@ import (
 const (
 	innerEnv   = "PKTOP_PROCS_INNER"
 	compareEnv = "PKTOP_PROCS_COMPARE"
-	hostAddr   = "10.77.0.1"
-	serverAddr = "10.77.0.2"
-	ctrAddr    = "10.78.0.2"
 )
-
-// role of a flow, by its server port, and the command its client runs.
-var roles = map[uint16]struct{ name, comm string }{
-	8001: {"short", "curl"},
-	8002: {"long", "curl"},
-	8003: {"ctr", "curl"},
-	8004: {"medium", "curl"},
-	5300: {"dig", "dig"},
-	5301: {"udp", "python3"},
-}
 
 func TestAttributionWorkload(t *testing.T) {
 	if os.Getenv(innerEnv) != "" {
@@ -62,46 +45,20 @@ func TestAttributionWorkload(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: network namespaces, sock_diag in them, the socket-creation hook")
 	}
-	for _, tool := range []string{"ip", "nsenter", "curl", "dig", "python3"} {
+	for _, tool := range procload.Tools {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s is not installed", tool)
 		}
 	}
-	h := fmt.Sprintf("pktop-h%d", os.Getpid())
-	sv := fmt.Sprintf("pktop-s%d", os.Getpid())
-	c := fmt.Sprintf("pktop-c%d", os.Getpid())
-	t.Cleanup(func() {
-		for _, ns := range []string{h, sv, c} {
-			exec.Command("ip", "netns", "del", ns).Run()
-		}
-	})
-	for _, args := range [][]string{
-		{"netns", "add", h}, {"netns", "add", sv}, {"netns", "add", c},
-		{"-n", h, "link", "set", "lo", "up"}, {"-n", sv, "link", "set", "lo", "up"}, {"-n", c, "link", "set", "lo", "up"},
-		{"-n", h, "link", "add", "vh", "type", "veth", "peer", "name", "vs", "netns", sv},
-		{"-n", h, "link", "add", "vh2", "type", "veth", "peer", "name", "vc", "netns", c},
-		{"-n", h, "addr", "add", hostAddr + "/24", "dev", "vh"},
-		{"-n", h, "addr", "add", "10.78.0.1/24", "dev", "vh2"},
-		{"-n", sv, "addr", "add", serverAddr + "/24", "dev", "vs"},
-		{"-n", c, "addr", "add", ctrAddr + "/24", "dev", "vc"},
-		{"-n", h, "link", "set", "vh", "up"}, {"-n", h, "link", "set", "vh2", "up"},
-		{"-n", sv, "link", "set", "vs", "up"}, {"-n", c, "link", "set", "vc", "up"},
-		{"-n", sv, "route", "add", "10.78.0.0/24", "via", hostAddr},
-		{"-n", c, "route", "add", "default", "via", "10.78.0.1"},
-		{"netns", "exec", h, "sysctl", "-q", "net.ipv4.ip_forward=1"},
-	} {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	cmd := exec.Command("nsenter", "--net=/run/netns/"+h, os.Args[0], "-test.run=^TestAttributionWorkload$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), innerEnv+"="+h+","+sv+","+c)
+	n := procload.NewNet(t)
+	cmd := n.InHost(os.Args[0], "-test.run=^TestAttributionWorkload$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), innerEnv+"="+n.String())
 	out, err := cmd.CombinedOutput()
 	for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
 		t.Log(l)
 	}
 	if err != nil {
-		t.Fatalf("the run inside namespace %s failed: %v", h, err)
+		t.Fatalf("the run inside namespace %s failed: %v", n.Host, err)
 	}
 }
 
@@ -112,18 +69,9 @@ type flowStat struct {
 }
 
 // canon is a flow's key whatever the direction of the packet.
-type canon struct {
-	proto uint8
-	a, b  netip.AddrPort
-}
+type canon = procload.Flow
 
-func canonOf(k FlowKey) canon {
-	a, b := k.Src, k.Dst
-	if b.Compare(a) < 0 {
-		a, b = b, a
-	}
-	return canon{k.Proto, a, b}
-}
+func canonOf(k FlowKey) canon { return procload.Flow{Proto: k.Proto, Src: k.Src, Dst: k.Dst}.Canon() }
 
 // capture reads every packet of the namespace from an AF_PACKET socket.
 type capture struct {
@@ -193,40 +141,8 @@ func (c *capture) run() {
 
 // parseIP reads the IP and transport headers of a packet.
 func parseIP(b []byte, ethertype uint16) (FlowKey, int, bool) {
-	var k FlowKey
-	var l4 []byte
-	var size int
-	switch ethertype {
-	case unix.ETH_P_IP:
-		if len(b) < 20 {
-			return k, 0, false
-		}
-		ihl := int(b[0]&0xf) * 4
-		size = int(binary.BigEndian.Uint16(b[2:]))
-		if len(b) < ihl {
-			return k, 0, false
-		}
-		k.Proto = b[9]
-		k.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[12:16])), 0)
-		k.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[16:20])), 0)
-		l4 = b[ihl:]
-	case unix.ETH_P_IPV6:
-		if len(b) < 40 {
-			return k, 0, false
-		}
-		size = 40 + int(binary.BigEndian.Uint16(b[4:]))
-		k.Proto = b[6]
-		k.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[8:24])), 0)
-		k.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[24:40])), 0)
-		l4 = b[40:]
-	default:
-		return k, 0, false
-	}
-	if (k.Proto == ProtoTCP || k.Proto == ProtoUDP) && len(l4) >= 4 {
-		k.Src = netip.AddrPortFrom(k.Src.Addr(), binary.BigEndian.Uint16(l4[0:]))
-		k.Dst = netip.AddrPortFrom(k.Dst.Addr(), binary.BigEndian.Uint16(l4[2:]))
-	}
-	return k, size, true
+	f, size, ok := procload.ParseIP(b, ethertype)
+	return FlowKey{Proto: f.Proto, Src: f.Src, Dst: f.Dst}, size, ok
 }
 
 func (c *capture) takeFresh() []FlowKey {
@@ -244,24 +160,12 @@ func (c *capture) close() {
 }
 
 func runWorkload(t *testing.T) {
-	names := strings.Split(os.Getenv(innerEnv), ",")
-	if len(names) != 3 {
-		t.Fatalf("%s=%q", innerEnv, os.Getenv(innerEnv))
-	}
-	srvNS, ctr := names[1], names[2]
-	dir := t.TempDir()
-	manifest := filepath.Join(dir, "manifest")
-
-	srv := exec.Command("ip", "netns", "exec", srvNS, "python3", "../bench/procs-server.py", "--addr", serverAddr, "--dns", "5300", "--sink", "5301", "8001", "8002", "8003", "8004")
-	stdout, _ := srv.StdoutPipe()
-	srv.Stderr = os.Stderr
-	if err := srv.Start(); err != nil {
+	n, err := procload.FromEnv(os.Getenv(innerEnv))
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
-	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "ready\n" {
-		t.Fatalf("procs-server.py: %q %v", line, err)
-	}
+	manifest := filepath.Join(t.TempDir(), "manifest")
+	srv := procload.StartServer(t, "..", n)
 
 	vh, err := net.InterfaceByName("vh")
 	if err != nil {
@@ -308,34 +212,15 @@ func runWorkload(t *testing.T) {
 		}
 	}()
 
-	var nethogs *exec.Cmd
-	var nethogsOut *os.File
+	var nh *procload.Nethogs
 	if os.Getenv(compareEnv) != "" {
-		if _, err := exec.LookPath("nethogs"); err == nil {
-			nethogsOut, _ = os.Create(filepath.Join(os.TempDir(), "pktop-procs-nethogs.txt"))
-			nethogs = exec.Command("nethogs", "-t", "-C", "-v", "2", "-d", "1", "vh")
-			nethogs.Stdout = nethogsOut
-			if err := nethogs.Start(); err != nil {
-				t.Logf("nethogs: %v", err)
-				nethogs = nil
-			}
-			time.Sleep(time.Second)
-		} else {
-			t.Log("nethogs is not installed: no comparison")
-		}
+		nh = procload.StartNethogs(t, n, "vh")
 	}
 
-	start := time.Now()
-	wl := exec.Command("bash", "../bench/procs-workload.sh", serverAddr, ctr, manifest, "40")
-	if out, err := wl.CombinedOutput(); err != nil {
-		t.Fatalf("workload: %v\n%s", err, out)
-	}
-	t.Logf("workload ran for %v", time.Since(start).Round(time.Millisecond))
+	procload.Run(t, "..", n, manifest, 40)
 	time.Sleep(1500 * time.Millisecond)
-	if nethogs != nil {
-		nethogs.Process.Signal(syscall.SIGINT)
-		nethogs.Wait()
-		nethogsOut.Close()
+	if nh != nil {
+		nh.Stop()
 	}
 	close(askStop)
 	<-askDone
@@ -346,11 +231,19 @@ func runWorkload(t *testing.T) {
 	<-collected
 	t.Logf("resolver: %+v", st)
 
-	pids := readManifest(t, manifest)
+	pids := procload.ReadManifest(t, manifest)
 	serverPID := int32(srv.Process.Pid)
-	sc := score(t, capt.flows, answers, pids, serverPID, ctr)
-	if nethogs != nil {
-		scoreNethogs(t, filepath.Join(os.TempDir(), "pktop-procs-nethogs.txt"), capt.flows, pids, sc)
+	sc := score(t, capt.flows, answers, pids, serverPID, n.Ctr)
+	if nh != nil {
+		best, unknown := nh.Bytes(t)
+		total := map[string]uint64{}
+		for _, f := range capt.flows {
+			if role, _, _, ok := procload.RoleOf(procload.Flow{Proto: f.first.Proto, Src: f.first.Src, Dst: f.first.Dst}); ok {
+				total[role.Name] += f.bytes
+			}
+		}
+		sc.nethogs = procload.NethogsShares(best, total, pids)
+		t.Logf("nethogs: %d pids with traffic; its largest unknown row %.0f bytes", len(best), unknown)
 	}
 	sc.report(t)
 	if st.Hook {
@@ -365,42 +258,7 @@ func runWorkload(t *testing.T) {
 	}
 }
 
-func readManifest(t *testing.T, path string) map[string]map[int32]bool {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make(map[string]map[int32]bool)
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		if len(f) != 2 {
-			continue
-		}
-		pid, _ := strconv.Atoi(f[1])
-		if out[f[0]] == nil {
-			out[f[0]] = make(map[int32]bool)
-		}
-		out[f[0]][int32(pid)] = true
-	}
-	return out
-}
-
-// tally is bytes attributed right out of bytes seen.
-type tally struct{ right, total uint64 }
-
-func (t *tally) add(ok bool, n uint64) {
-	t.total += n
-	if ok {
-		t.right += n
-	}
-}
-
-func (t tally) pct() string {
-	if t.total == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.1f%%", 100*float64(t.right)/float64(t.total))
-}
+type tally = procload.Tally
 
 type scores struct {
 	// by role, client ends; [0] shorter than 50 ms, [1] 50 ms or more.
@@ -418,29 +276,22 @@ func (s *scores) share(server bool, long bool) float64 {
 		i = 1
 	}
 	if server {
-		return float64(s.server[i].right) / float64(max(1, s.server[i].total))
+		return float64(s.server[i].Right) / float64(max(1, s.server[i].Total))
 	}
 	for _, c := range s.client {
-		r += c[i].right
-		tot += c[i].total
+		r += c[i].Right
+		tot += c[i].Total
 	}
 	return float64(r) / float64(max(1, tot))
 }
 
 func score(t *testing.T, flows map[canon]*flowStat, answers map[canon]Answer, pids map[string]map[int32]bool, serverPID int32, ctr string) *scores {
 	s := &scores{client: map[string]*[2]tally{}, nethogs: map[string]*tally{}, flows: map[string]*[2]int{}}
-	host := netip.MustParseAddr(serverAddr)
 	for cf, f := range flows {
-		var srvEnd, cliEnd netip.AddrPort
-		switch {
-		case f.first.Dst.Addr() == host && roles[f.first.Dst.Port()].name != "":
-			srvEnd, cliEnd = f.first.Dst, f.first.Src
-		case f.first.Src.Addr() == host && roles[f.first.Src.Port()].name != "":
-			srvEnd, cliEnd = f.first.Src, f.first.Dst
-		default:
+		role, srvEnd, cliEnd, isRole := procload.RoleOf(procload.Flow{Proto: f.first.Proto, Src: f.first.Src, Dst: f.first.Dst})
+		if !isRole {
 			continue
 		}
-		role := roles[srvEnd.Port()]
 		long := 0
 		if f.last.Sub(f.start) >= 50*time.Millisecond {
 			long = 1
@@ -450,74 +301,25 @@ func score(t *testing.T, flows map[canon]*flowStat, answers map[canon]Answer, pi
 		if a.Key.Src != cliEnd {
 			cli, srvO = a.Dst, a.Src
 		}
-		ok := asked && cli.Reason == Owned && pids[role.name][cli.PID] && strings.HasPrefix(cli.Command, role.comm)
-		if role.name == "ctr" && cli.Container != "netns:"+ctr {
+		ok := asked && cli.Reason == Owned && pids[role.Name][cli.PID] && strings.HasPrefix(cli.Command, role.Comm)
+		if role.Name == "ctr" && cli.Container != "netns:"+ctr {
 			ok = false
 		}
-		if s.client[role.name] == nil {
-			s.client[role.name] = &[2]tally{}
-			s.flows[role.name] = &[2]int{}
+		if s.client[role.Name] == nil {
+			s.client[role.Name] = &[2]tally{}
+			s.flows[role.Name] = &[2]int{}
 		}
-		s.client[role.name][long].add(ok, f.bytes)
-		s.flows[role.name][long]++
+		s.client[role.Name][long].Add(ok, f.bytes)
+		s.flows[role.Name][long]++
 		if !ok && len(s.wrong) < 20 {
 			s.wrong = append(s.wrong, fmt.Sprintf("%s %v (%d bytes, %v): client %s %+v",
-				role.name, f.first, f.bytes, f.last.Sub(f.start).Round(time.Millisecond), cli.Reason, cli))
+				role.Name, f.first, f.bytes, f.last.Sub(f.start).Round(time.Millisecond), cli.Reason, cli))
 		}
 		if srvEnd.Port() != 5301 || srvO.PID != 0 {
-			s.server[long].add(asked && srvO.Reason == Owned && srvO.PID == serverPID, f.bytes)
+			s.server[long].Add(asked && srvO.Reason == Owned && srvO.PID == serverPID, f.bytes)
 		}
 	}
 	return s
-}
-
-// scoreNethogs reads nethogs -t -v 2 (total bytes) and gives each role
-// the largest total nethogs showed for each of its pids.
-func scoreNethogs(t *testing.T, path string, flows map[canon]*flowStat, pids map[string]map[int32]bool, s *scores) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Log(err)
-		return
-	}
-	best := map[int32]float64{}
-	unknown := 0.0
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Split(l, "\t")
-		if len(f) != 3 {
-			continue
-		}
-		sent, _ := strconv.ParseFloat(f[1], 64)
-		recv, _ := strconv.ParseFloat(f[2], 64)
-		parts := strings.Split(f[0], "/")
-		if len(parts) < 3 {
-			continue
-		}
-		pid, err := strconv.Atoi(parts[len(parts)-2])
-		if err != nil || pid == 0 {
-			unknown = max(unknown, sent+recv)
-			continue
-		}
-		best[int32(pid)] = max(best[int32(pid)], sent+recv)
-	}
-	total := map[string]uint64{}
-	host := netip.MustParseAddr(serverAddr)
-	for _, f := range flows {
-		for _, end := range []netip.AddrPort{f.first.Dst, f.first.Src} {
-			if end.Addr() == host && roles[end.Port()].name != "" {
-				total[roles[end.Port()].name] += f.bytes
-				break
-			}
-		}
-	}
-	for role, set := range pids {
-		var got float64
-		for pid := range set {
-			got += best[pid]
-		}
-		tot := total[role]
-		s.nethogs[role] = &tally{right: min(uint64(got), tot), total: tot}
-	}
-	t.Logf("nethogs: %d pids with traffic; its largest unknown row %.0f bytes", len(best), unknown)
 }
 
 func (s *scores) report(t *testing.T) {
@@ -531,19 +333,19 @@ func (s *scores) report(t *testing.T) {
 		c := s.client[n]
 		nh := "-"
 		if x := s.nethogs[n]; x != nil {
-			nh = x.pct()
+			nh = x.Pct()
 		}
-		t.Logf("%-7s %7d %7d %12d %12d %9s %9s %9s", n, s.flows[n][0], s.flows[n][1], c[0].total, c[1].total, c[0].pct(), c[1].pct(), nh)
+		t.Logf("%-7s %7d %7d %12d %12d %9s %9s %9s", n, s.flows[n][0], s.flows[n][1], c[0].Total, c[1].Total, c[0].Pct(), c[1].Pct(), nh)
 	}
 	var all [2]tally
 	for _, c := range s.client {
 		for i := range c {
-			all[i].right += c[i].right
-			all[i].total += c[i].total
+			all[i].Right += c[i].Right
+			all[i].Total += c[i].Total
 		}
 	}
-	t.Logf("clients, all roles: %s of bytes of connections under 50 ms, %s of 50 ms or more", all[0].pct(), all[1].pct())
-	t.Logf("server ends (procs-server.py): %s under 50 ms, %s of 50 ms or more", s.server[0].pct(), s.server[1].pct())
+	t.Logf("clients, all roles: %s of bytes of connections under 50 ms, %s of 50 ms or more", all[0].Pct(), all[1].Pct())
+	t.Logf("server ends (procs-server.py): %s under 50 ms, %s of 50 ms or more", s.server[0].Pct(), s.server[1].Pct())
 	for _, w := range s.wrong {
 		t.Log("not attributed: " + w)
 	}
