@@ -433,7 +433,11 @@ type frameKey struct {
 	msg, err string
 	focus    int // how far a focus's rescan is, in percent
 	complete bool
-	w, h     int
+	// current says that the snapshot was cut with the view asked for:
+	// the first snapshot after a view change (a focus, a sort) is drawn
+	// at once, not at the next settled second.
+	current bool
+	w, h    int
 }
 
 // nextFrame takes the snapshot to show and formats it (pump goroutine);
@@ -459,7 +463,8 @@ func (u *UI) nextFrame() *frame {
 		// few dozen bytes a second.
 		sec -= sec & 1
 	}
-	key := frameKey{sec: sec, ver: st.ver, done: s.Done, pl: pl, msg: st.msg, err: st.err, w: st.w, h: st.h}
+	key := frameKey{sec: sec, ver: st.ver, done: s.Done, pl: pl, msg: st.msg, err: st.err, w: st.w, h: st.h,
+		current: viewEqual(s.View, st.view)}
 	if fo := s.Focus; fo != nil {
 		key.focus, key.complete = int(fo.Progress*100), fo.Complete
 	}
