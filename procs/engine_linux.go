@@ -307,7 +307,10 @@ func (e *engine_) lookupEnd(x *end, proto uint8, local, remote netip.AddrPort, n
 	x.proto, x.local, x.remote = proto, local, remote
 	x.missing = !x.hasSock && x.ns.diag != nil && x.ns.destroy != nil
 	if x.hasSock {
-		x.o.UID, x.o.HasUID = x.sock.UID, true
+		// A TIME_WAIT remnant says uid 0 whoever owned the connection.
+		if !(proto == ProtoTCP && x.sock.State == tcpTimeWait) {
+			x.o.UID, x.o.HasUID = x.sock.UID, true
+		}
 		x.rec, x.hasRec = e.hook.lookup(x.sock.Cookie)
 	}
 	if !x.hasLst && proto == ProtoTCP && x.ns.diag != nil && (!x.hasSock || x.sock.Inode == 0 || !x.hasRec) {
