@@ -115,7 +115,7 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	// The socket and the -w file are open, and process attribution is
 	// started: nothing else needs privileges but what it keeps.
 	var att *attribution
-	noProcs := "process attribution is off (--no-procs)"
+	noProcs := "no process attribution for the exporters alone"
 	if wantProcs(o) {
 		att, noProcs = startProcs(o, stderr)
 	}

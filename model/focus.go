@@ -6,10 +6,13 @@ import (
 	"net/netip"
 )
 
-// Focusing on a row (a host, a conversation, a port, a flow) makes every
-// pane show that row's own traffic: its hosts, conversations, ports and
-// flows, its protocols, its packet sizes and its throughput. The model
-// counts the row's packets in an Aggregator of their own, the focus.
+// Focusing on a row (a host, a conversation, a port, a flow, a process)
+// makes every pane show that row's own traffic: its hosts, conversations,
+// ports, flows and processes, its protocols, its packet sizes and its
+// throughput. The model counts the row's packets in an Aggregator of
+// their own, the focus. A process's packets are those of the flows
+// attributed to it (live only): its focus starts from the tables, and a
+// flow attributed to it later joins it with all it counted.
 //
 // A focus must cover the whole capture, not only what comes after the
 // key press. Two ways get it there:
