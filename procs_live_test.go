@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -140,12 +139,12 @@ func TestProcessAttributionLive(t *testing.T) {
 	sc := scoreLive(t, &rep, ref, pids, int32(srv.Process.Pid), n)
 	if nh != nil {
 		best, unknown := nh.Bytes(t)
-		sc.nethogs = procload.NethogsShares(best, sc.roleBytes, pids)
+		sc.Nethogs = procload.NethogsShares(best, sc.roleBytes, pids)
 		t.Logf("nethogs: %d pids with traffic; its largest unknown row %.0f bytes", len(best), unknown)
 	}
-	sc.report(t)
+	sc.Log(t, "pktop")
 	if rep.Attribution.Hook {
-		if s := sc.all[1].Share(); s < 0.99 {
+		if s := sc.All()[1].Share(); s < 0.99 {
 			t.Errorf("connections of 50 ms or more: %.2f%% of their bytes went to the right pid and command, want 99%%", 100*s)
 		}
 	} else {
@@ -281,17 +280,11 @@ func readFlows(t *testing.T, name string) map[procload.Flow]*refFlow {
 	}
 }
 
-// liveScores are the shares of the workload's bytes pktop gave right.
+// liveScores are the shares of the workload's bytes pktop gave right,
+// and each role's bytes.
 type liveScores struct {
-	// client ends by role; [0] connections under 50 ms, [1] 50 ms or
-	// more; all sums the roles.
-	client    map[string]*[2]procload.Tally
-	flows     map[string]*[2]int
-	all       [2]procload.Tally
-	server    [2]procload.Tally
+	*procload.Shares
 	roleBytes map[string]uint64
-	nethogs   map[string]*procload.Tally
-	wrong     []string
 }
 
 func parseFlowKey(proto, a, b string) (procload.Flow, bool) {
@@ -325,7 +318,7 @@ func scoreLive(t *testing.T, rep *liveReportJSON, ref map[procload.Flow]*refFlow
 			rows[procKey{p.PID, p.Start}] = p
 		}
 	}
-	sc := &liveScores{client: map[string]*[2]procload.Tally{}, flows: map[string]*[2]int{}, roleBytes: map[string]uint64{}}
+	sc := &liveScores{Shares: procload.NewShares(), roleBytes: map[string]uint64{}}
 	byOwner := map[procKey]uint64{}
 	var refBytes, pkBytes uint64
 	for k, f := range ref {
@@ -333,10 +326,7 @@ func scoreLive(t *testing.T, rep *liveReportJSON, ref map[procload.Flow]*refFlow
 		if !ok {
 			continue
 		}
-		long := 0
-		if time.Duration(f.last-f.start) >= 50*time.Millisecond {
-			long = 1
-		}
+		long := time.Duration(f.last-f.start) >= 50*time.Millisecond
 		pf, seen := pkFlows[k]
 		refBytes += f.bytes
 		pkBytes += pf.bytes
@@ -354,20 +344,14 @@ func scoreLive(t *testing.T, rep *liveReportJSON, ref map[procload.Flow]*refFlow
 		if cli != nil {
 			byOwner[procKey{cli.PID, cli.Start}] += pf.bytes
 		}
-		if sc.client[role.Name] == nil {
-			sc.client[role.Name] = &[2]procload.Tally{}
-			sc.flows[role.Name] = &[2]int{}
-		}
-		sc.client[role.Name][long].Add(right, f.bytes)
-		sc.all[long].Add(right, f.bytes)
-		sc.flows[role.Name][long]++
+		sc.Add(role.Name, long, right, f.bytes)
 		sc.roleBytes[role.Name] += f.bytes
-		if !right && len(sc.wrong) < 20 {
-			sc.wrong = append(sc.wrong, fmt.Sprintf("%s %v (%d bytes, %v): client %+v", role.Name, f.first, f.bytes,
+		if !right && len(sc.Wrong) < 20 {
+			sc.Wrong = append(sc.Wrong, fmt.Sprintf("%s %v (%d bytes, %v): client %+v", role.Name, f.first, f.bytes,
 				time.Duration(f.last-f.start).Round(time.Millisecond), cli))
 		}
 		if srvEnd.Port() != 5301 || srv != nil { // the UDP sink may not be asked: a sink's socket has no peer
-			sc.server[long].Add(srv != nil && srv.PID == serverPID, f.bytes)
+			sc.Server[b2i(long)].Add(srv != nil && srv.PID == serverPID, f.bytes)
 		}
 	}
 	if pkBytes != refBytes {
@@ -383,24 +367,9 @@ func scoreLive(t *testing.T, rep *liveReportJSON, ref map[procload.Flow]*refFlow
 	return sc
 }
 
-func (sc *liveScores) report(t *testing.T) {
-	var names []string
-	for n := range sc.client {
-		names = append(names, n)
+func b2i(b bool) int {
+	if b {
+		return 1
 	}
-	sort.Strings(names)
-	t.Logf("%-7s %8s %9s %12s %12s %9s %9s %9s", "role", "flows<50", "flows>=50", "bytes<50ms", "bytes>=50ms", "pktop<50", "pktop>=50", "nethogs")
-	for _, n := range names {
-		c := sc.client[n]
-		nh := "-"
-		if x := sc.nethogs[n]; x != nil {
-			nh = x.Pct()
-		}
-		t.Logf("%-7s %8d %9d %12d %12d %9s %9s %9s", n, sc.flows[n][0], sc.flows[n][1], c[0].Total, c[1].Total, c[0].Pct(), c[1].Pct(), nh)
-	}
-	t.Logf("clients, all roles: %s of the bytes of connections under 50 ms, %s of 50 ms or more", sc.all[0].Pct(), sc.all[1].Pct())
-	t.Logf("server ends (procs-server.py): %s under 50 ms, %s of 50 ms or more", sc.server[0].Pct(), sc.server[1].Pct())
-	for _, w := range sc.wrong {
-		t.Log("not attributed: " + w)
-	}
+	return 0
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -242,12 +241,12 @@ func runWorkload(t *testing.T) {
 				total[role.Name] += f.bytes
 			}
 		}
-		sc.nethogs = procload.NethogsShares(best, total, pids)
+		sc.Nethogs = procload.NethogsShares(best, total, pids)
 		t.Logf("nethogs: %d pids with traffic; its largest unknown row %.0f bytes", len(best), unknown)
 	}
-	sc.report(t)
+	sc.Log(t, "procs")
 	if st.Hook {
-		if share := sc.share(false, true); share < 0.99 {
+		if share := sc.All()[1].Share(); share < 0.99 {
 			t.Errorf("connections of 50 ms or more: %.2f%% of their bytes went to the right pid and command, want 99%%", 100*share)
 		}
 	} else {
@@ -258,44 +257,14 @@ func runWorkload(t *testing.T) {
 	}
 }
 
-type tally = procload.Tally
-
-type scores struct {
-	// by role, client ends; [0] shorter than 50 ms, [1] 50 ms or more.
-	client  map[string]*[2]tally
-	server  [2]tally
-	nethogs map[string]*tally
-	flows   map[string]*[2]int
-	wrong   []string
-}
-
-func (s *scores) share(server bool, long bool) float64 {
-	var r, tot uint64
-	i := 0
-	if long {
-		i = 1
-	}
-	if server {
-		return float64(s.server[i].Right) / float64(max(1, s.server[i].Total))
-	}
-	for _, c := range s.client {
-		r += c[i].Right
-		tot += c[i].Total
-	}
-	return float64(r) / float64(max(1, tot))
-}
-
-func score(t *testing.T, flows map[canon]*flowStat, answers map[canon]Answer, pids map[string]map[int32]bool, serverPID int32, ctr string) *scores {
-	s := &scores{client: map[string]*[2]tally{}, nethogs: map[string]*tally{}, flows: map[string]*[2]int{}}
+func score(t *testing.T, flows map[canon]*flowStat, answers map[canon]Answer, pids map[string]map[int32]bool, serverPID int32, ctr string) *procload.Shares {
+	s := procload.NewShares()
 	for cf, f := range flows {
 		role, srvEnd, cliEnd, isRole := procload.RoleOf(procload.Flow{Proto: f.first.Proto, Src: f.first.Src, Dst: f.first.Dst})
 		if !isRole {
 			continue
 		}
-		long := 0
-		if f.last.Sub(f.start) >= 50*time.Millisecond {
-			long = 1
-		}
+		long := f.last.Sub(f.start) >= 50*time.Millisecond
 		a, asked := answers[cf]
 		cli, srvO := a.Src, a.Dst
 		if a.Key.Src != cliEnd {
@@ -305,48 +274,18 @@ func score(t *testing.T, flows map[canon]*flowStat, answers map[canon]Answer, pi
 		if role.Name == "ctr" && cli.Container != "netns:"+ctr {
 			ok = false
 		}
-		if s.client[role.Name] == nil {
-			s.client[role.Name] = &[2]tally{}
-			s.flows[role.Name] = &[2]int{}
-		}
-		s.client[role.Name][long].Add(ok, f.bytes)
-		s.flows[role.Name][long]++
-		if !ok && len(s.wrong) < 20 {
-			s.wrong = append(s.wrong, fmt.Sprintf("%s %v (%d bytes, %v): client %s %+v",
+		s.Add(role.Name, long, ok, f.bytes)
+		if !ok && len(s.Wrong) < 20 {
+			s.Wrong = append(s.Wrong, fmt.Sprintf("%s %v (%d bytes, %v): client %s %+v",
 				role.Name, f.first, f.bytes, f.last.Sub(f.start).Round(time.Millisecond), cli.Reason, cli))
 		}
 		if srvEnd.Port() != 5301 || srvO.PID != 0 {
-			s.server[long].Add(asked && srvO.Reason == Owned && srvO.PID == serverPID, f.bytes)
+			i := 0
+			if long {
+				i = 1
+			}
+			s.Server[i].Add(asked && srvO.Reason == Owned && srvO.PID == serverPID, f.bytes)
 		}
 	}
 	return s
-}
-
-func (s *scores) report(t *testing.T) {
-	var names []string
-	for n := range s.client {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	t.Logf("%-7s %7s %7s %12s %12s %9s %9s %9s", "role", "flows<50", "flows>=50", "bytes<50ms", "bytes>=50ms", "pktop<50", "pktop>=50", "nethogs")
-	for _, n := range names {
-		c := s.client[n]
-		nh := "-"
-		if x := s.nethogs[n]; x != nil {
-			nh = x.Pct()
-		}
-		t.Logf("%-7s %7d %7d %12d %12d %9s %9s %9s", n, s.flows[n][0], s.flows[n][1], c[0].Total, c[1].Total, c[0].Pct(), c[1].Pct(), nh)
-	}
-	var all [2]tally
-	for _, c := range s.client {
-		for i := range c {
-			all[i].Right += c[i].Right
-			all[i].Total += c[i].Total
-		}
-	}
-	t.Logf("clients, all roles: %s of bytes of connections under 50 ms, %s of 50 ms or more", all[0].Pct(), all[1].Pct())
-	t.Logf("server ends (procs-server.py): %s under 50 ms, %s of 50 ms or more", s.server[0].Pct(), s.server[1].Pct())
-	for _, w := range s.wrong {
-		t.Log("not attributed: " + w)
-	}
 }

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -235,6 +236,7 @@ type Nethogs struct {
 // bytes) on iface, or returns nil (and says why) when it is not
 // installed.
 func StartNethogs(t testing.TB, n *Net, iface string) *Nethogs {
+	t.Helper()
 	if _, err := exec.LookPath("nethogs"); err != nil {
 		t.Log("nethogs is not installed: no comparison")
 		return nil
@@ -332,4 +334,73 @@ func NethogsShares(best map[int32]float64, total map[string]uint64, pids map[str
 		out[role] = &Tally{Right: min(uint64(got), tot), Total: tot}
 	}
 	return out
+}
+
+// Shares are what a tool gave right of the workload's bytes: the clients'
+// by role, [0] for connections under 50 ms and [1] for 50 ms or more;
+// the server's ends; nethogs's by role, when it watched.
+type Shares struct {
+	Client  map[string]*[2]Tally
+	Flows   map[string]*[2]int
+	Server  [2]Tally
+	Nethogs map[string]*Tally
+	// Wrong describes (some of) the flows not given right.
+	Wrong []string
+}
+
+// NewShares returns empty Shares.
+func NewShares() *Shares {
+	return &Shares{Client: map[string]*[2]Tally{}, Flows: map[string]*[2]int{}}
+}
+
+// Add counts a client's flow of n bytes, given right or not; long: it
+// lived 50 ms or more.
+func (s *Shares) Add(role string, long, right bool, n uint64) {
+	i := 0
+	if long {
+		i = 1
+	}
+	if s.Client[role] == nil {
+		s.Client[role] = &[2]Tally{}
+		s.Flows[role] = &[2]int{}
+	}
+	s.Client[role][i].Add(right, n)
+	s.Flows[role][i]++
+}
+
+// All sums the roles: [0] under 50 ms, [1] 50 ms or more.
+func (s *Shares) All() [2]Tally {
+	var all [2]Tally
+	for _, c := range s.Client {
+		for i := range c {
+			all[i].Right += c[i].Right
+			all[i].Total += c[i].Total
+		}
+	}
+	return all
+}
+
+// Log prints the shares as a table, tool naming the tool's columns.
+func (s *Shares) Log(t testing.TB, tool string) {
+	t.Helper()
+	var names []string
+	for n := range s.Client {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	t.Logf("%-7s %8s %9s %12s %12s %9s %9s %9s", "role", "flows<50", "flows>=50", "bytes<50ms", "bytes>=50ms", tool+"<50", tool+">=50", "nethogs")
+	for _, n := range names {
+		c := s.Client[n]
+		nh := "-"
+		if x := s.Nethogs[n]; x != nil {
+			nh = x.Pct()
+		}
+		t.Logf("%-7s %8d %9d %12d %12d %9s %9s %9s", n, s.Flows[n][0], s.Flows[n][1], c[0].Total, c[1].Total, c[0].Pct(), c[1].Pct(), nh)
+	}
+	all := s.All()
+	t.Logf("clients, all roles: %s of the bytes of connections under 50 ms, %s of 50 ms or more", all[0].Pct(), all[1].Pct())
+	t.Logf("server ends (procs-server.py): %s under 50 ms, %s of 50 ms or more", s.Server[0].Pct(), s.Server[1].Pct())
+	for _, w := range s.Wrong {
+		t.Log("not attributed: " + w)
+	}
 }
