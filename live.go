@@ -112,14 +112,22 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		pcapng := strings.HasSuffix(strings.ToLower(o.write), ".pcapng")
 		lc.WriteTo(wf, o.write, pcapng)
 	}
-	// The socket and the -w file are open: nothing else needs privileges.
-	if _, err := sniff.DropPrivileges(created); err != nil {
-		complain(stderr, "warning: %v", err)
+	// The socket and the -w file are open, and process attribution is
+	// started: nothing else needs privileges but what it keeps.
+	var att *attribution
+	noProcs := "no process attribution for the exporters alone"
+	if wantProcs(o) {
+		att, noProcs = startProcs(o, stderr)
 	}
+	dropPrivileges(att, created, stderr)
 
 	cfg := model.DefaultConfig()
 	cfg.MaxKeys = o.maxKeys
 	cfg.Service = serviceName
+	if att != nil {
+		defer att.stop()
+		cfg.Procs = att
+	}
 	capCtx := ctx
 	if o.duration > 0 {
 		var cancel context.CancelFunc
@@ -142,14 +150,18 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		if o.filter == "" {
 			where = "none"
 		}
+		if att != nil {
+			complain(stderr, "%s", att.summary())
+		}
 		complain(stderr, "capturing on %s (filter: %s), Ctrl-C to stop", lc.Name(), where)
-		return liveReport(capCtx, lc, o, cfg, stdout, stderr)
+		return liveReport(capCtx, lc, o, cfg, att, noProcs, stdout, stderr)
 	}
 	src := source{
 		Title:     lc.Name(),
 		Filter:    o.filter,
 		Live:      true,
 		Writing:   o.write,
+		NoProcs:   noProcs,
 		SetFilter: lc.SetFilter,
 		Feed: func(ctx context.Context, out chan<- *model.Batch) error {
 			if o.duration <= 0 {
@@ -168,6 +180,10 @@ func live(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	if o.exp.headless {
 		code = headless(ctx, src, cfg, o, stdout, stderr)
 	} else {
+		if att != nil { // the resolver's notices would land on the screen
+			att.log.setHold(true)
+			defer att.log.setHold(false)
+		}
 		code = screen(ctx, src, cfg, o, stderr)
 	}
 	if lc.Stats().WriteError != "" {
@@ -205,7 +221,7 @@ func ifaceByNumber(name string) (string, error) {
 // packets were read, then prints the report. Stopping by signal is the
 // normal end of a live capture: the report covers what was captured and
 // pktop exits 0.
-func liveReport(ctx context.Context, lc *sniff.Live, o *options, cfg model.Config, stdout, stderr io.Writer) int {
+func liveReport(ctx context.Context, lc *sniff.Live, o *options, cfg model.Config, att *attribution, noProcs string, stdout, stderr io.Writer) int {
 	ch := make(chan *model.Batch, 64)
 	m := newReportModel(cfg)
 	errc := make(chan error, 1)
@@ -219,7 +235,13 @@ func liveReport(ctx context.Context, lc *sniff.Live, o *options, cfg model.Confi
 	if errors.Is(ferr, context.Canceled) || errors.Is(ferr, context.DeadlineExceeded) {
 		ferr = nil
 	}
-	return printReport(model.NewReport(m.Latest(), lc.Name(), o.filter), ferr, o, stdout, stderr)
+	rep := model.NewReport(m.Latest(), lc.Name(), o.filter)
+	if att != nil {
+		att.fillReport(rep)
+	} else {
+		rep.ProcessesNote = noProcs
+	}
+	return printReport(rep, ferr, o, stdout, stderr)
 }
 
 // newReportModel returns a model for a headless report: it keeps no

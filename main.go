@@ -83,6 +83,8 @@ type options struct {
 
 	// exporters (export.go)
 	exp exportOptions
+	// process attribution (attribution.go)
+	procs procsOptions
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -114,6 +116,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, int) {
 	fs.StringVar(&o.write, "w", "", "also write every captured packet to `file` (pcap; pcapng if it ends in .pcapng or with -i any)")
 	fs.DurationVar(&o.duration, "duration", 0, "stop a live capture after this `time` (e.g. 30s, 5m)")
 	exportFlags(fs, &o.exp)
+	procsFlags(fs, &o.procs)
 	opts, after := args, []string(nil)
 	if i := slices.Index(args, "--"); i >= 0 {
 		opts, after = args[:i], args[i+1:]
@@ -229,14 +232,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var filterChanged atomic.Bool
 	title := f.Name()
+	noProcs := "no processes in a replay of a file"
 	if o.read == "-" {
 		title = "stdin"
+		noProcs = "no processes in a capture read from standard input"
 	}
 	src := source{
-		Title:  title,
-		Filter: filter.String(),
-		Player: ropt.Player,
-		Stream: o.read == "-",
+		Title:   title,
+		Filter:  filter.String(),
+		Player:  ropt.Player,
+		Stream:  o.read == "-",
+		NoProcs: noProcs,
 		Feed: func(ctx context.Context, out chan<- *model.Batch) error {
 			return sniff.Replay(ctx, f, out, ropt)
 		},
@@ -298,6 +304,8 @@ type source struct {
 	Live, Stream bool
 	// Writing is the -w file, if any.
 	Writing string
+	// NoProcs says why there are no processes ("": they are attributed).
+	NoProcs string
 	// Rescan reads the capture again for a focus (nil when it cannot be
 	// read again: live capture, standard input).
 	Rescan model.Rescan

@@ -55,7 +55,8 @@ func screen(ctx context.Context, src source, cfg model.Config, o *options, stder
 		})
 	}
 	u := ui.New(ui.Config{
-		Source:    ui.Source{Title: src.Title, Filter: src.Filter, Live: src.Live, Stream: src.Stream, Writing: src.Writing},
+		Source: ui.Source{Title: src.Title, Filter: src.Filter, Live: src.Live, Stream: src.Stream, Writing: src.Writing,
+			NoProcs: src.NoProcs},
 		Model:     m,
 		SetFilter: src.SetFilter,
 		Player:    player,

@@ -93,9 +93,9 @@ LogLevel ERROR
 	s := newTmux(t, 120, 30, recipe)
 	s.wait("reading stdin")
 	s.wait("127.0.0.1")
-	// Ten keys, one at a time: Tab ten times from Hosts lands on Ports
-	// (four tables) only if none went to ssh.
-	for range 10 {
+	// Twelve keys, one at a time: Tab twelve times from Hosts lands on
+	// Ports (five tables) only if none went to ssh.
+	for range 12 {
 		s.send("Tab")
 		time.Sleep(60 * time.Millisecond)
 	}

@@ -24,7 +24,9 @@
 # run at tcpreplay --topspeed too. CPU is the tool's user+system time
 # (/proc/PID/stat) divided by the packets sent.
 #
-# Tools: pktop -i IF --report json (decodes and counts everything);
+# Tools: pktop -i IF --report json (decodes and counts everything, and
+# asks which process owns each new flow: all of them are foreign here,
+# "not local"); pktop-noprocs: the same with --no-procs;
 # pktop-export: the same with the exporters on (--listen, scraped every
 # second, and --ipfix to a UDP sink in the namespace; --no-screen);
 # tcpdump -w /dev/null -B 32768 (capture only, with a ring as large as
@@ -62,7 +64,7 @@ for t in ip tcpreplay tcpdump iftop ss go; do
 done
 
 TOOLS=${TOOLS:-pktop tcpdump iftop}
-# (TOOLS=pktop-export too: see run)
+# (TOOLS=pktop-export and pktop-noprocs too: see run)
 RATES=${*:-25000 50000 100000 150000 200000 300000 400000 600000 800000}
 OUT=bench/out/live
 mkdir -p "$OUT"
@@ -159,6 +161,7 @@ run() {
 	fi
 	case $tool in
 	pktop) ip netns exec $A taskset -c $TOOL_CPUS "$OUT/pktop" -i $IFA --report json >"$log.out" 2>"$log.err" & ;;
+	pktop-noprocs) ip netns exec $A taskset -c $TOOL_CPUS "$OUT/pktop" -i $IFA --report json --no-procs >"$log.out" 2>"$log.err" & ;;
 	pktop-export)
 		# A UDP sink for the IPFIX records and a scrape every second, both
 		# on the namespace's loopback (not the captured veth), on the
@@ -191,7 +194,7 @@ while True: s.recv(65535)' >/dev/null 2>&1 &
 		wait $SINK $SCRAPER 2>/dev/null || true
 	fi
 	case $tool in
-	pktop | pktop-export)
+	pktop | pktop-export | pktop-noprocs)
 		captured=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["packets"])' "$log.out")
 		drops=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["kernel_drops"]+d["queue_drops"])' "$log.out") ;;
 	tcpdump)

@@ -40,6 +40,9 @@ type Config struct {
 	// and ports (their rates and sparklines), which a headless report
 	// does not show: counting is then cheaper.
 	NoRowRates bool
+	// Procs, when set, is asked which process owns each new flow (live
+	// capture); its answers fill the Processes table (see proc.go).
+	Procs Attribution
 }
 
 // DefaultConfig returns the bounds pktop uses unless told otherwise.
@@ -78,6 +81,14 @@ type Aggregator struct {
 	flows *table[FlowKey]
 	names names
 
+	// procs is the Processes table and owners the Owner of each of its
+	// rows; attributed says whether it is filled (live capture with
+	// attribution), procStats counts the lookups.
+	procs      *table[ProcID]
+	owners     map[ProcID]*Owner
+	attributed bool
+	procStats  ProcStats
+
 	// settled is set while a snapshot of a settled view is built (see
 	// rateNow).
 	settled bool
@@ -107,7 +118,7 @@ func NewAggregator(cfg Config) *Aggregator {
 	if cfg.SeriesSeconds <= 0 {
 		cfg.SeriesSeconds = d.SeriesSeconds
 	}
-	a := &Aggregator{cfg: cfg}
+	a := &Aggregator{cfg: cfg, attributed: cfg.Procs != nil}
 	a.init()
 	return a
 }
@@ -119,6 +130,9 @@ func (a *Aggregator) init() {
 	a.convs = newTable[ConvKey](a.cfg.MaxKeys)
 	a.ports = newTable[PortKey](a.cfg.MaxKeys)
 	a.flows = newTable[FlowKey](a.cfg.MaxKeys)
+	a.procs = newTable[ProcID](a.cfg.MaxKeys)
+	a.owners = make(map[ProcID]*Owner)
+	a.procs.forget = func(id ProcID) { delete(a.owners, id) }
 	if a.cfg.FlowDeltas {
 		a.flows.keep = a.keepEnded
 	}
@@ -142,7 +156,7 @@ func (a *Aggregator) Reset() {
 	a.flows.dropAll()
 	old := *a
 	*a = Aggregator{cfg: old.cfg, source: old.source, now: old.now, start: old.now,
-		resets: old.resets + 1, ended: old.ended}
+		resets: old.resets + 1, ended: old.ended, attributed: old.attributed, procStats: old.procStats}
 	a.init()
 	a.hosts.unsent = old.hosts.unsent
 	a.convs.unsent = old.convs.unsent
@@ -224,14 +238,17 @@ func (a *Aggregator) Add(p *Packet) {
 	// flow remembers its conversation's entry and the conversation its
 	// hosts' entries, which saves three map look-ups a packet; each entry
 	// is counted before the next look-up, which may evict it.
-	fk := FlowKey{L4: p.L4, A: p.Src, B: p.Dst, PortA: p.SrcPort, PortB: p.DstPort}
-	fwd := true
-	if c := p.Dst.Compare(p.Src); c < 0 || (c == 0 && p.DstPort < p.SrcPort) {
-		fk = FlowKey{L4: p.L4, A: p.Dst, B: p.Src, PortA: p.DstPort, PortB: p.SrcPort}
-		fwd = false
-	}
+	fk, fwd := flowKeyOf(p.L4, p.Src, p.Dst, p.SrcPort, p.DstPort)
 	f := a.flows.get(fk)
+	fresh := f.total.Packets == 0
 	f.countFlow(p, sec, fwd)
+	// Processes: an attributed flow counts on its owners' rows; a new
+	// one is asked about (live capture).
+	if f.own != nil {
+		a.countOwners(f.own, p, sec, fwd)
+	} else if fresh && a.cfg.Procs != nil {
+		a.ask(f, p)
+	}
 	// Conversations: out is A to B (the flow's A and B, so the same
 	// direction, except between two ports of one address, which is
 	// always A to B).

@@ -1,7 +1,9 @@
 // Package model counts packets and publishes what it counted.
 //
 // It owns every counter of pktop: totals, hosts, conversations, ports,
-// flows (5-tuples), protocols, packet sizes and rates over time. The sniffer hands it
+// flows (5-tuples), processes (live capture: which program owns each end
+// of a flow, asked of an Attribution; see proc.go), protocols, packet
+// sizes and rates over time. The sniffer hands it
 // packet summaries (Packet) in batches (Batch) over a channel; one
 // goroutine, Model.Run, is the single writer of all counters and
 // publishes immutable Snapshots that the UI and the reports read.

@@ -142,15 +142,29 @@ func (t *term) textMatch(a *Aggregator, k Key) bool {
 			return true
 		}
 		return has(strconv.Itoa(int(k.Port)))
+	case KindProc:
+		if k.Proc.Reason != ReasonNone {
+			return has(k.Proc.Reason.Label()) || has(k.Proc.Reason.String())
+		}
+		o := a.owners[k.Proc]
+		if o == nil {
+			return has(strconv.Itoa(int(k.Proc.PID)))
+		}
+		return has(strconv.Itoa(int(k.Proc.PID))) || has(o.Command) || has(o.Cmdline) || has(o.User) || has(o.Container)
 	}
 	return false
 }
 
 // focusMatch says whether row k relates to the focused key f: for a host,
 // the host itself and its conversations; for a conversation, itself and
-// its two hosts; for a port, the port itself.
+// its two hosts; for a port, the port itself; for a process, itself.
 func focusMatch(f, k Key) bool {
 	switch f.Kind {
+	case KindProc:
+		if k.Kind == KindProc {
+			return k.Proc == f.Proc
+		}
+		return true
 	case KindHost:
 		switch k.Kind {
 		case KindHost:
@@ -189,7 +203,9 @@ func l4Proto(n uint8) Proto {
 	return numProtos
 }
 
-// MatchPacket reports whether a packet belongs to the focused key k.
+// MatchPacket reports whether a packet belongs to the focused key k. A
+// process's packets are those of the flows attributed to it, which only
+// the aggregator knows (see Aggregator.ownedBy): MatchPacket says false.
 func MatchPacket(k Key, p *Packet) bool {
 	switch k.Kind {
 	case KindHost:

@@ -6,10 +6,13 @@ import (
 	"net/netip"
 )
 
-// Focusing on a row (a host, a conversation, a port, a flow) makes every
-// pane show that row's own traffic: its hosts, conversations, ports and
-// flows, its protocols, its packet sizes and its throughput. The model
-// counts the row's packets in an Aggregator of their own, the focus.
+// Focusing on a row (a host, a conversation, a port, a flow, a process)
+// makes every pane show that row's own traffic: its hosts, conversations,
+// ports, flows and processes, its protocols, its packet sizes and its
+// throughput. The model counts the row's packets in an Aggregator of
+// their own, the focus. A process's packets are those of the flows
+// attributed to it (live only): its focus starts from the tables, and a
+// flow attributed to it later joins it with all it counted.
 //
 // A focus must cover the whole capture, not only what comes after the
 // key press. Two ways get it there:
@@ -56,11 +59,14 @@ func (m *Model) newFocus(k Key) {
 	m.focusGen++
 	m.focus = NewAggregator(Config{MaxKeys: focusKeys, MaxNames: 4096, SeriesSeconds: m.agg.cfg.SeriesSeconds,
 		Service: m.agg.cfg.Service})
+	m.focus.attributed = m.agg.attributed
 	m.focus.Advance(m.agg.now)
 	m.focus.start = m.agg.start
 	m.focusSince = m.agg.now
 	m.scanning, m.progress, m.complete = false, 0, false
-	if m.rescan == nil || m.fed == m.resetAt {
+	// A process exists only live, and the flows it owns only in the
+	// tables: a focus on one starts from them.
+	if m.rescan == nil || m.fed == m.resetAt || k.Kind == KindProc {
 		m.complete = m.fed == m.resetAt // nothing was counted yet
 		if !m.complete {
 			m.focus.Seed(m.agg, k)
@@ -139,7 +145,11 @@ func (a *Aggregator) Seed(src *Aggregator, k Key) {
 	a.start = src.start
 	for fk, e := range src.flows.m {
 		p := Packet{Src: fk.A, Dst: fk.B, SrcPort: fk.PortA, DstPort: fk.PortB, L4: fk.L4}
-		if !MatchPacket(k, &p) {
+		if k.Kind == KindProc {
+			if e.own == nil || !e.own.has(k.Proc) {
+				continue
+			}
+		} else if !MatchPacket(k, &p) {
 			continue
 		}
 		a.seedFlow(fk, e)
@@ -179,68 +189,76 @@ func (a *Aggregator) seedFlow(fk FlowKey, e *entry) {
 			}
 		}
 	}
-	// into counts the flow into an entry: its A to B traffic as out or
-	// in (fwd), its B to A traffic as the other (rev), each direction
-	// with its seconds.
-	const (
-		asOut = 1 << iota
-		asIn
-	)
-	into := func(t *entry, fwd, rev int) {
-		t.total.merge(e.total)
-		add := func(c Counts, how int) {
-			if how&asOut != 0 {
-				t.out.merge(c)
-			}
-			if how&asIn != 0 {
-				t.in.merge(c)
-			}
-		}
-		add(e.out, fwd)
-		add(e.in, rev)
-		t.protos |= e.protos
-		t.apps = t.apps.merge(e.apps)
-		if t.first == 0 || e.first < t.first {
-			t.first = e.first
-		}
-		t.lastSeen = max(t.lastSeen, e.lastSeen)
-		if !e.hist.valid {
-			return
-		}
-		for s := e.hist.head - HistorySeconds + 1; s <= e.hist.head; s++ {
-			o, i := e.hist.at(s)
-			for _, d := range []struct {
-				n   uint32
-				how int
-			}{{o, fwd}, {i, rev}} {
-				if d.n > 0 && d.how&asOut != 0 {
-					t.hist.add(s, d.n, true)
-				}
-				if d.n > 0 && d.how&asIn != 0 {
-					t.hist.add(s, d.n, false)
-				}
-			}
-		}
-	}
-	into(a.flows.get(fk), asOut, asIn)
+	f := a.flows.get(fk)
+	f.absorb(e, asOut, asIn)
 	if fk.A == fk.B {
 		// Between two ports of one address: the conversation counts it
 		// all A to B, the host as both sent and received.
-		into(a.convs.get(ConvKey{fk.A, fk.B}), asOut, asOut)
-		into(a.hosts.get(fk.A), asOut|asIn, asOut|asIn)
+		a.convs.get(ConvKey{fk.A, fk.B}).absorb(e, asOut, asOut)
+		a.hosts.get(fk.A).absorb(e, asOut|asIn, asOut|asIn)
 	} else {
-		into(a.convs.get(ConvKey{fk.A, fk.B}), asOut, asIn)
-		into(a.hosts.get(fk.A), asOut, asIn)
-		into(a.hosts.get(fk.B), asIn, asOut)
+		a.convs.get(ConvKey{fk.A, fk.B}).absorb(e, asOut, asIn)
+		a.hosts.get(fk.A).absorb(e, asOut, asIn)
+		a.hosts.get(fk.B).absorb(e, asIn, asOut)
 	}
 	if fk.PortA != 0 || fk.PortB != 0 {
 		port, toService := servicePort(fk.PortA, fk.PortB)
 		// A to B goes to the service port when toService: it counts as
 		// in (towards the port).
 		if toService {
-			into(a.ports.get(PortKey{fk.L4, port}), asIn, asOut)
+			a.ports.get(PortKey{fk.L4, port}).absorb(e, asIn, asOut)
 		} else {
-			into(a.ports.get(PortKey{fk.L4, port}), asOut, asIn)
+			a.ports.get(PortKey{fk.L4, port}).absorb(e, asOut, asIn)
+		}
+	}
+	if e.own != nil {
+		// An attributed flow (live capture): its owners' rows too.
+		a.setOwners(f, e.own.clone())
+	}
+}
+
+// How absorb counts a direction of a flow: as out, as in, or both.
+const (
+	asOut = 1 << iota
+	asIn
+)
+
+// absorb counts the flow entry e into t: its A to B traffic as out or in
+// (fwd), its B to A traffic as the other (rev), each direction with its
+// last seconds.
+func (t *entry) absorb(e *entry, fwd, rev int) {
+	t.total.merge(e.total)
+	add := func(c Counts, how int) {
+		if how&asOut != 0 {
+			t.out.merge(c)
+		}
+		if how&asIn != 0 {
+			t.in.merge(c)
+		}
+	}
+	add(e.out, fwd)
+	add(e.in, rev)
+	t.protos |= e.protos
+	t.apps = t.apps.merge(e.apps)
+	if t.first == 0 || e.first < t.first {
+		t.first = e.first
+	}
+	t.lastSeen = max(t.lastSeen, e.lastSeen)
+	if !e.hist.valid {
+		return
+	}
+	for s := e.hist.head - HistorySeconds + 1; s <= e.hist.head; s++ {
+		o, i := e.hist.at(s)
+		for _, d := range []struct {
+			n   uint32
+			how int
+		}{{o, fwd}, {i, rev}} {
+			if d.n > 0 && d.how&asOut != 0 {
+				t.hist.add(s, d.n, true)
+			}
+			if d.n > 0 && d.how&asIn != 0 {
+				t.hist.add(s, d.n, false)
+			}
 		}
 	}
 }
@@ -250,6 +268,7 @@ func (a *Aggregator) seedFlow(fk FlowKey, e *entry) {
 func (a *Aggregator) SeededFocus(k Key, v View) *Focus {
 	row, found := a.Lookup(k)
 	f := NewAggregator(Config{MaxKeys: focusKeys, MaxNames: 4096, SeriesSeconds: a.cfg.SeriesSeconds, Service: a.cfg.Service})
+	f.attributed = a.attributed
 	f.Seed(a, k)
 	v.Focus = nil
 	return &Focus{Row: row, Found: found, Since: a.now, Seeded: true, Sub: f.Snapshot(v)}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -37,6 +38,13 @@ type Report struct {
 	Conversations []ConvReport           `json:"conversations"`
 	Ports         []PortReport           `json:"ports"`
 	Flows         []FlowReport           `json:"flows"`
+	// Processes is the Processes table: live capture with attribution
+	// on only (a replay has no processes: no key).
+	Processes []ProcReport `json:"processes,omitzero"`
+	// Attribution counts the flows' lookups, when Processes is there;
+	// ProcessesNote says why a live capture has no Processes.
+	Attribution   *AttributionReport     `json:"attribution,omitempty"`
+	ProcessesNote string                 `json:"processes_note,omitempty"`
 	Other         map[string]OtherReport `json:"other,omitempty"`
 	Error         string                 `json:"error,omitempty"`
 }
@@ -87,15 +95,79 @@ type PortReport struct {
 }
 
 // FlowReport is one flow's counts: A and B are address:port endpoints
-// ([v6]:port for IPv6), A the lower.
+// ([v6]:port for IPv6), A the lower. AProcess and BProcess are the
+// Processes rows of its ends, once attributed (none for a remote end).
 type FlowReport struct {
-	Proto   string `json:"proto"`
-	A       string `json:"a"`
-	B       string `json:"b"`
-	Packets uint64 `json:"packets"`
-	Bytes   uint64 `json:"bytes"`
-	AToB    Counts `json:"a_to_b"`
-	BToA    Counts `json:"b_to_a"`
+	Proto    string   `json:"proto"`
+	A        string   `json:"a"`
+	B        string   `json:"b"`
+	Packets  uint64   `json:"packets"`
+	Bytes    uint64   `json:"bytes"`
+	AToB     Counts   `json:"a_to_b"`
+	BToA     Counts   `json:"b_to_a"`
+	AProcess *ProcRef `json:"a_process,omitempty"`
+	BProcess *ProcRef `json:"b_process,omitempty"`
+}
+
+// ProcRef names a row of the Processes table: a process (pid, start,
+// command), or the reason no process owns the traffic.
+type ProcRef struct {
+	PID     int32  `json:"pid,omitempty"`
+	Start   uint64 `json:"start,omitempty"`
+	Command string `json:"command,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// ProcReport is one row of the Processes table: a process (pid, its
+// start time in clock ticks after boot, command, arguments, user, the
+// container or namespace it runs in, how it was found), or traffic no
+// process owns, with the reason ("not_local", "kernel_icmp", ...); its
+// counts, sent and received.
+type ProcReport struct {
+	ProcRef
+	Cmdline   string  `json:"cmdline,omitempty"`
+	UID       *uint32 `json:"uid,omitempty"`
+	User      string  `json:"user,omitempty"`
+	Container string  `json:"container,omitempty"`
+	Via       string  `json:"via,omitempty"`
+	Packets   uint64  `json:"packets"`
+	Bytes     uint64  `json:"bytes"`
+	Sent      Counts  `json:"sent"`
+	Received  Counts  `json:"received"`
+}
+
+// AttributionReport counts the lookups of the flows' processes: flows
+// asked about, refused (queue full), answered, answered after their flow
+// left the table, and not answered by the end. The rest comes from the
+// attribution itself (main fills it): whether its socket-creation hook
+// was on, how many network namespaces it knew, the capabilities pktop
+// kept for it, and what it could not do.
+type AttributionReport struct {
+	Asked      uint64   `json:"asked"`
+	Refused    uint64   `json:"refused"`
+	Answered   uint64   `json:"answered"`
+	Gone       uint64   `json:"gone"`
+	Pending    uint64   `json:"pending"`
+	Hook       bool     `json:"hook"`
+	Namespaces int      `json:"namespaces"`
+	Kept       []string `json:"capabilities_kept,omitempty"`
+	Notes      []string `json:"notes,omitempty"`
+}
+
+func procRef(id ProcID, o *Owner) ProcRef {
+	r := ProcRef{PID: id.PID, Start: id.Start, Reason: id.Reason.String()}
+	if o != nil && id.Reason == ReasonNone {
+		r.Command = o.Command
+	}
+	return r
+}
+
+func procRefOf(o *Owner) *ProcRef {
+	if o == nil {
+		return nil
+	}
+	r := procRef(o.ID(), o)
+	return &r
 }
 
 // FlowEnds returns a flow row's two endpoints as address:port strings.
@@ -174,9 +246,21 @@ func NewReport(s *Snapshot, source, filter string) *Report {
 	for _, f := range s.Flows.Rows {
 		a, b := FlowEnds(f.Key)
 		r.Flows = append(r.Flows, FlowReport{Proto: L4Name(f.L4), A: a, B: b,
-			Packets: f.Total.Packets, Bytes: f.Total.Bytes, AToB: f.Out, BToA: f.In})
+			Packets: f.Total.Packets, Bytes: f.Total.Bytes, AToB: f.Out, BToA: f.In,
+			AProcess: procRefOf(f.Owners[0]), BProcess: procRefOf(f.Owners[1])})
 	}
-	for _, t := range []*Table{&s.Hosts, &s.Convs, &s.Ports, &s.Flows} {
+	tables := []*Table{&s.Hosts, &s.Convs, &s.Ports, &s.Flows}
+	if s.Attributed {
+		r.Processes = []ProcReport{}
+		for _, p := range s.Procs.Rows {
+			r.Processes = append(r.Processes, procReport(&p))
+		}
+		st := s.ProcStats
+		r.Attribution = &AttributionReport{Asked: st.Asked, Refused: st.Refused, Answered: st.Answered,
+			Gone: st.Gone, Pending: st.Asked - min(st.Answered, st.Asked)}
+		tables = append(tables, &s.Procs)
+	}
+	for _, t := range tables {
 		if t.Evicted > 0 {
 			if r.Other == nil {
 				r.Other = map[string]OtherReport{}
@@ -185,6 +269,40 @@ func NewReport(s *Snapshot, source, filter string) *Report {
 		}
 	}
 	return r
+}
+
+func procReport(p *Row) ProcReport {
+	o := p.Owners[0]
+	r := ProcReport{ProcRef: procRef(p.Proc, o), Packets: p.Total.Packets, Bytes: p.Total.Bytes, Sent: p.Out, Received: p.In}
+	if o != nil && p.Proc.Reason == ReasonNone {
+		r.Cmdline, r.User, r.Container, r.Via = o.Cmdline, o.User, o.Container, o.Via
+		if o.HasUID {
+			uid := o.UID
+			r.UID = &uid
+		}
+	}
+	return r
+}
+
+// ProcLabel is a process row's label in words: its command, pid, user
+// and container, or its reason in brackets. Untrusted text: escape it.
+func ProcLabel(id ProcID, o *Owner) string {
+	if id.Reason != ReasonNone {
+		return "(" + id.Reason.Label() + ")"
+	}
+	if o == nil {
+		return "pid " + strconv.Itoa(int(id.PID))
+	}
+	s := o.Command + " " + strconv.Itoa(int(id.PID))
+	if o.User != "" {
+		s += " " + o.User
+	} else if o.HasUID {
+		s += " uid " + strconv.FormatUint(uint64(o.UID), 10)
+	}
+	if o.Container != "" {
+		s += " " + o.Container
+	}
+	return s
 }
 
 // WriteJSON writes the report as JSON on one line (pipe it to jq for
@@ -288,6 +406,31 @@ func (r *Report) WriteText(w io.Writer, top int) error {
 		f := r.Flows[i]
 		return f.Proto + " " + f.A + " <=> " + f.B, [4]uint64{f.Packets, f.Bytes, f.AToB.Bytes, f.BToA.Bytes}
 	}, more("flows", min(top, len(r.Flows)), len(r.Flows)))
+	switch {
+	case r.Processes != nil:
+		table("PROCESS", "SENT", "RECEIVED", len(r.Processes), func(i int) (string, [4]uint64) {
+			p := r.Processes[i]
+			var label string
+			if p.Reason != "" {
+				label = "(" + reasonLabel(p.Reason) + ")"
+			} else {
+				label = p.Command + " " + strconv.Itoa(int(p.PID))
+				if p.User != "" {
+					label += " " + p.User
+				}
+				if p.Container != "" {
+					label += " " + p.Container
+				}
+			}
+			return label, [4]uint64{p.Packets, p.Bytes, p.Sent.Bytes, p.Received.Bytes}
+		}, more("processes", min(top, len(r.Processes)), len(r.Processes)))
+		if a := r.Attribution; a != nil {
+			fmt.Fprintf(&b, "(a frame counts once for each local end; flows looked up %d, refused %d, unanswered %d, gone before the answer %d)\n",
+				a.Asked, a.Refused, a.Pending, a.Gone)
+		}
+	case r.ProcessesNote != "":
+		fmt.Fprintf(&b, "\nPROCESS: %s\n", Sanitize(r.ProcessesNote, 0))
+	}
 	fmt.Fprintf(&b, "\n%-14s %-12s %10s %12s\n", "PROTOCOL", "LAYER", "PACKETS", "BYTES")
 	for _, name := range sortedProtocols(r.Protocols) {
 		p := r.Protocols[name]
@@ -303,6 +446,16 @@ func (r *Report) WriteText(w io.Writer, top int) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// reasonLabel is the words of a reason's report name.
+func reasonLabel(slug string) string {
+	for r := Reason(1); r < NumReasons; r++ {
+		if r.String() == slug {
+			return r.Label()
+		}
+	}
+	return slug
 }
 
 func hostLabel(addr, name string) string {

@@ -59,6 +59,8 @@ type Model struct {
 	fed, resetAt uint64
 	lastPub      time.Time     // when the last snapshot was built
 	pubCost      time.Duration // and how long it took
+	// procsDone is set once the attribution's answers channel closed.
+	procsDone bool
 }
 
 type control struct {
@@ -110,6 +112,7 @@ func (m *Model) Run(ctx context.Context, in <-chan *Batch) *Aggregator {
 		select {
 		case b, ok := <-in:
 			if !ok {
+				m.settle(ctx)
 				m.publish(true)
 				return m.agg
 			}
@@ -122,6 +125,9 @@ func (m *Model) Run(ctx context.Context, in <-chan *Batch) *Aggregator {
 			dirty = true
 		case msg := <-m.scanCh:
 			m.takeScan(msg)
+			dirty = true
+		case as, ok := <-m.answers():
+			m.takeAnswers(as, ok)
 			dirty = true
 		case c := <-m.ctl:
 			m.apply(c)
@@ -170,12 +176,71 @@ func (m *Model) apply(c control) {
 func (m *Model) feedFocus(b *Batch) {
 	k := *m.view.Focus
 	for i := range b.Packets {
-		if MatchPacket(k, &b.Packets[i]) {
-			m.focus.Add(&b.Packets[i])
+		p := &b.Packets[i]
+		if k.Kind == KindProc {
+			if m.agg.ownedBy(p, k.Proc) {
+				m.focus.Add(p)
+			}
+			continue
+		}
+		if MatchPacket(k, p) {
+			m.focus.Add(p)
 		}
 	}
 	m.focus.Advance(b.Now)
 }
+
+// attribute takes a batch of answers of the attribution (model
+// goroutine), into the tables and into the focus.
+func (m *Model) attribute(as []ProcAnswer) {
+	for i := range as {
+		fk, e, ok := m.agg.attributeOne(&as[i])
+		if ok && m.focus != nil {
+			m.focus.adopt(fk, e, *m.view.Focus)
+		}
+	}
+}
+
+// answers is the channel of the attribution's answers; nil when there is
+// none, or once it was closed.
+func (m *Model) answers() <-chan []ProcAnswer {
+	if m.cfg.Procs == nil || m.procsDone {
+		return nil
+	}
+	return m.cfg.Procs.Answers()
+}
+
+// takeAnswers handles a receive from answers.
+func (m *Model) takeAnswers(as []ProcAnswer, ok bool) {
+	if !ok {
+		m.procsDone = true
+		return
+	}
+	m.attribute(as)
+}
+
+// settle waits, at the end of the input, for the answers about the last
+// flows (at most procSettle): a report then has them.
+func (m *Model) settle(ctx context.Context) {
+	if m.answers() == nil || m.agg.procPending() == 0 {
+		return
+	}
+	t := time.NewTimer(procSettle)
+	defer t.Stop()
+	for m.answers() != nil && m.agg.procPending() > 0 {
+		select {
+		case as, ok := <-m.answers():
+			m.takeAnswers(as, ok)
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// procSettle bounds the wait for the last answers of the attribution.
+const procSettle = 2 * time.Second
 
 func (m *Model) publish(done bool) {
 	start := time.Now()

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"net/netip"
 	"slices"
+	"strconv"
 )
 
 // Kind says which table a Row belongs to.
@@ -15,9 +16,11 @@ const (
 	KindConv
 	KindPort
 	KindFlow
+	// KindProc is the Processes table (live capture: see proc.go).
+	KindProc
 )
 
-var kindNames = [...]string{"hosts", "conversations", "ports", "flows"}
+var kindNames = [...]string{"hosts", "conversations", "ports", "flows", "processes"}
 
 // String returns the table's name.
 func (k Kind) String() string {
@@ -34,6 +37,7 @@ type Key struct {
 	L4    uint8      // port and flow: IP protocol number
 	Port  uint16     // port: the port; flow: A's port
 	PortB uint16     // flow: B's port
+	Proc  ProcID     // process: its pid and start, or why there is none
 }
 
 // SortKey orders the rows of the tables.
@@ -83,9 +87,9 @@ type View struct {
 	Settled bool
 }
 
-// Row is one host, conversation, port or flow with its counts.
+// Row is one host, conversation, port, flow or process with its counts.
 //
-// Out and In are directions: for a host, sent and received; for a
+// Out and In are directions: for a host or a process, sent and received; for a
 // conversation or a flow, A to B and B to A; for a port, from the port (replies)
 // and to the port (requests). Total counts each frame once.
 type Row struct {
@@ -93,6 +97,10 @@ type Row struct {
 	// NameA and NameB are names learnt from the traffic for A and B.
 	// They are untrusted text, to be escaped before display.
 	NameA, NameB string
+	// Owners are, for a process row, its Owner (the first); for an
+	// attributed flow, the owners of A and B (nil for an end with no
+	// row). Shared between snapshots: never to be changed.
+	Owners [2]*Owner
 	// Service is the port's service name ("https"), if it has one.
 	Service string
 	Total   Counts
@@ -182,6 +190,12 @@ type Snapshot struct {
 	Ports     Table
 	// Flows are 5-tuples: protocol and two address:port endpoints.
 	Flows Table
+	// Procs are the processes that own the flows' ends, and the rows of
+	// traffic no process owns (see proc.go); filled when Attributed (a
+	// live capture with attribution on). ProcStats counts the lookups.
+	Procs      Table
+	Attributed bool
+	ProcStats  ProcStats
 	// View is the view the tables were cut with.
 	View View
 	// Focus is the focused row and what was seen of it, when View.Focus
@@ -222,6 +236,8 @@ func (s *Snapshot) Table(k Kind) *Table {
 		return &s.Ports
 	case KindFlow:
 		return &s.Flows
+	case KindProc:
+		return &s.Procs
 	}
 	return &s.Hosts
 }
@@ -250,6 +266,7 @@ func (a *Aggregator) Snapshot(v View) *Snapshot {
 	s.Convs = a.convTable(v, f)
 	s.Ports = a.portTable(v, f)
 	s.Flows = a.flowTable(v, f)
+	s.Procs = tableOf(a, a.procs, KindProc, v, f, func(id ProcID) Key { return Key{Kind: KindProc, Proc: id} })
 	if !v.NoSpark {
 		s.Lengths = a.lens.buckets()
 		s.SizeSeries = a.sizes.last(floorDiv(a.now, 1e9), len(a.sizes.s))
@@ -265,6 +282,7 @@ func (a *Aggregator) summary() *Snapshot {
 		Total: a.total, CapBytes: a.capBytes,
 		Truncated: a.truncated, Undecoded: a.undecoded, NonIP: a.nonIP,
 		Source: a.source, Peak: a.peak,
+		Attributed: a.attributed, ProcStats: a.procStats,
 	}
 	s.Rates, s.PacketRates = a.series.rates(a.rateNow(), a.start)
 	s.Sizes = fineHistogram(a.lens.fine())
@@ -332,6 +350,12 @@ func (a *Aggregator) row(k Key, e *entry, spark bool) Row {
 	if k.A.IsValid() || k.Kind == KindPort {
 		a.name(&r)
 	}
+	switch {
+	case k.Kind == KindProc:
+		r.Owners[0] = a.owners[k.Proc]
+	case e.own != nil:
+		r.Owners = e.own.infos()
+	}
 	return r
 }
 
@@ -368,6 +392,12 @@ func (a *Aggregator) candidate(k Key, e *entry, s SortKey) cand {
 // sortName is what a row sorts by by name: a learnt name before any
 // address, addresses in their order, ports by number.
 func (a *Aggregator) sortName(k Key, dst bool) string {
+	if k.Kind == KindProc {
+		if o := a.owners[k.Proc]; o != nil && k.Proc.Reason == ReasonNone {
+			return "\x00" + o.Command + "\x00" + strconv.Itoa(int(k.Proc.PID))
+		}
+		return "\x01" + k.Proc.Reason.Label()
+	}
 	addr, port := k.A, k.Port
 	if dst && (k.Kind == KindConv || k.Kind == KindFlow) {
 		addr, port = k.B, k.PortB
@@ -481,63 +511,49 @@ func compareKeys(x, y Key) int {
 	if c := cmp.Compare(x.Port, y.Port); c != 0 {
 		return c
 	}
-	return cmp.Compare(x.PortB, y.PortB)
+	if c := cmp.Compare(x.PortB, y.PortB); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(x.Proc.Reason, y.Proc.Reason); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(x.Proc.PID, y.Proc.PID); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.Proc.Start, y.Proc.Start)
 }
 
 func (a *Aggregator) hostTable(v View, f Filter) Table {
-	cs := make([]cand, 0, len(a.hosts.m))
-	sum := a.hosts.other.total.Bytes
-	for addr, e := range a.hosts.m {
-		sum += e.total.Bytes
-		k := Key{Kind: KindHost, A: addr}
-		if !f.matchRow(a, k, e) {
-			continue
-		}
-		cs = append(cs, a.candidate(k, e, v.Sort))
-	}
-	return a.cut(KindHost, cs, v, len(a.hosts.m), a.hosts.evicted, &a.hosts.other, sum)
+	return tableOf(a, a.hosts, KindHost, v, f, func(addr netip.Addr) Key { return Key{Kind: KindHost, A: addr} })
 }
 
 func (a *Aggregator) convTable(v View, f Filter) Table {
-	cs := make([]cand, 0, len(a.convs.m))
-	sum := a.convs.other.total.Bytes
-	for ck, e := range a.convs.m {
-		sum += e.total.Bytes
-		k := Key{Kind: KindConv, A: ck.A, B: ck.B}
-		if !f.matchRow(a, k, e) {
-			continue
-		}
-		cs = append(cs, a.candidate(k, e, v.Sort))
-	}
-	return a.cut(KindConv, cs, v, len(a.convs.m), a.convs.evicted, &a.convs.other, sum)
+	return tableOf(a, a.convs, KindConv, v, f, func(ck ConvKey) Key { return Key{Kind: KindConv, A: ck.A, B: ck.B} })
 }
 
 func (a *Aggregator) portTable(v View, f Filter) Table {
-	cs := make([]cand, 0, len(a.ports.m))
-	sum := a.ports.other.total.Bytes
-	for pk, e := range a.ports.m {
-		sum += e.total.Bytes
-		k := Key{Kind: KindPort, L4: pk.L4, Port: pk.Port}
-		if !f.matchRow(a, k, e) {
-			continue
-		}
-		cs = append(cs, a.candidate(k, e, v.Sort))
-	}
-	return a.cut(KindPort, cs, v, len(a.ports.m), a.ports.evicted, &a.ports.other, sum)
+	return tableOf(a, a.ports, KindPort, v, f, func(pk PortKey) Key { return Key{Kind: KindPort, L4: pk.L4, Port: pk.Port} })
 }
 
 func (a *Aggregator) flowTable(v View, f Filter) Table {
-	cs := make([]cand, 0, len(a.flows.m))
-	sum := a.flows.other.total.Bytes
-	for fk, e := range a.flows.m {
+	return tableOf(a, a.flows, KindFlow, v, f, func(fk FlowKey) Key {
+		return Key{Kind: KindFlow, A: fk.A, B: fk.B, L4: fk.L4, Port: fk.PortA, PortB: fk.PortB}
+	})
+}
+
+// tableOf makes the Table of t: the rows that match f, cut by v.
+func tableOf[K comparable](a *Aggregator, t *table[K], kind Kind, v View, f Filter, key func(K) Key) Table {
+	cs := make([]cand, 0, len(t.m))
+	sum := t.other.total.Bytes
+	for tk, e := range t.m {
 		sum += e.total.Bytes
-		k := Key{Kind: KindFlow, A: fk.A, B: fk.B, L4: fk.L4, Port: fk.PortA, PortB: fk.PortB}
+		k := key(tk)
 		if !f.matchRow(a, k, e) {
 			continue
 		}
 		cs = append(cs, a.candidate(k, e, v.Sort))
 	}
-	return a.cut(KindFlow, cs, v, len(a.flows.m), a.flows.evicted, &a.flows.other, sum)
+	return a.cut(kind, cs, v, len(t.m), t.evicted, &t.other, sum)
 }
 
 // Lookup returns the row of a key, if the key is held.
@@ -552,6 +568,8 @@ func (a *Aggregator) Lookup(k Key) (Row, bool) {
 		e = a.ports.m[PortKey{k.L4, k.Port}]
 	case KindFlow:
 		e = a.flows.m[FlowKey{A: k.A, B: k.B, PortA: k.Port, PortB: k.PortB, L4: k.L4}]
+	case KindProc:
+		e = a.procs.m[k.Proc]
 	}
 	if e == nil {
 		return Row{Key: k}, false

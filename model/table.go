@@ -53,6 +53,9 @@ type entry struct {
 	// sent is what was already handed out as deltas (out, in): see
 	// Aggregator.Deltas.
 	sent [2]Counts
+	// own links an attributed flow to the Processes rows of its ends
+	// (nil until the attribution answers, and for every other table).
+	own *flowOwners
 }
 
 // link points to an entry of another table, valid while gen matches.
@@ -135,6 +138,8 @@ type table[K comparable] struct {
 	// instead (it returns false when it cannot).
 	unsent [2]Counts
 	keep   func(k K, e *entry) bool
+	// forget, when set, is told of each key dropped.
+	forget func(k K)
 }
 
 func newTable[K comparable](max int) *table[K] {
@@ -218,6 +223,9 @@ func (t *table[K]) drop(k K, e *entry) {
 		t.unsent[1].merge(in)
 	}
 	delete(t.m, k)
+	if t.forget != nil {
+		t.forget(k)
+	}
 	e.gen++
 	t.free = append(t.free, e)
 }

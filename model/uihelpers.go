@@ -26,6 +26,9 @@ func (m *Model) Idle(ctx context.Context) {
 		case msg := <-m.scanCh:
 			m.takeScan(msg)
 			dirty = true
+		case as, ok := <-m.answers():
+			m.takeAnswers(as, ok)
+			dirty = true
 		case <-t.C:
 			if dirty {
 				m.publish(true)

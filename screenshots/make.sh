@@ -5,7 +5,10 @@
 # colours (tmux capture-pane -p -e) and renders it with ansi2png.py.
 #
 # Needs: go, tmux, python3-pil, fonts-dejavu-core (Debian packages:
-#   apt-get install -y tmux python3-pil fonts-dejavu-core).
+#   apt-get install -y tmux python3-pil fonts-dejavu-core). As root, with
+# curl, dig and python3, it also shows the Processes table of a live
+# capture: TestProcessScreenLive runs pktop in tmux in network namespaces
+# while the attribution workload runs, and writes the two screens.
 # Usage: screenshots/make.sh   (from anywhere; rewrites screenshots/*.png)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -43,3 +46,15 @@ shot protocols 100 30 2 "-r testdata/captures/pcpp_sll.pcap --speed 0" Tab Tab
 shot histogram 160 44 3 "--demo --speed 0" j Enter
 shot small-80x24 80 24 6 "--demo --speed 1"
 shot help 100 44 2 "--demo --speed 1" h
+
+if [ "$(id -u)" = 0 ]; then
+	shots=$(mktemp -d)
+	PKTOP_SHOTS=$shots go test -count=1 -run '^TestProcessScreenLive$' . >/dev/null
+	for name in processes processes-focus; do
+		/usr/bin/python3 "$here/ansi2png.py" 120 40 <"$shots/$name.ansi" >"$here/$name.png"
+		echo "$name.png"
+	done
+	rm -rf "$shots"
+else
+	echo "not root: processes.png and processes-focus.png (a live capture in namespaces) are left as they are"
+fi

@@ -296,8 +296,20 @@ func loopbackIndex() int {
 	return 0
 }
 
-// arphrd returns the interface's hardware type (ARPHRD_*), or -1.
+// arphrd returns the interface's hardware type (ARPHRD_*), or -1. It asks
+// the kernel (SIOCGIFHWADDR) in pktop's own network namespace: /sys may
+// show another one's interfaces (nsenter --net keeps the mounts).
 func arphrd(name string) int {
+	if fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0); err == nil {
+		ifr, err := unix.NewIfreq(name)
+		if err == nil {
+			err = unix.IoctlIfreq(fd, unix.SIOCGIFHWADDR, ifr)
+		}
+		unix.Close(fd)
+		if err == nil {
+			return int(ifr.Uint16()) // the address's family is the hardware type
+		}
+	}
 	b, err := os.ReadFile("/sys/class/net/" + name + "/type")
 	if err != nil {
 		return -1

@@ -21,7 +21,7 @@ import (
 // whoever ran sudo. It returns what it did, for a diagnostic line.
 func DropPrivileges(files ...*os.File) (string, error) {
 	if os.Geteuid() == 0 {
-		return dropRoot(files)
+		return dropRoot(files, nil)
 	}
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData

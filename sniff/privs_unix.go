@@ -12,5 +12,5 @@ func DropPrivileges(files ...*os.File) (string, error) {
 	if os.Geteuid() != 0 {
 		return "no privileges to drop", nil
 	}
-	return dropRoot(files)
+	return dropRoot(files, nil)
 }

@@ -221,6 +221,8 @@ func keyLabel(k model.Key, services bool, svc string) string {
 		return addr(k.A) + " <=> " + addr(k.B)
 	case model.KindFlow:
 		return l4Name(k.L4) + " " + netip.AddrPortFrom(k.A, k.Port).String() + " <=> " + netip.AddrPortFrom(k.B, k.PortB).String()
+	case model.KindProc:
+		return model.ProcLabel(k.Proc, nil)
 	}
 	return portLabel(k, services, svc)
 }

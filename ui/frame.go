@@ -81,7 +81,7 @@ func buildFrame(s, ps *model.Snapshot, st *state, pl playerState, src Source, th
 	f.cv = cv
 	cv.lines(f.lay.header, headerText(s, st, pl, src, th, f.lay.w))
 	var talkers []*line
-	talkers, f.cur, f.tabs = talkersText(s, t, f.rows, st, th, f.lay.talkers)
+	talkers, f.cur, f.tabs = talkersText(s, t, f.rows, st, th, f.lay.talkers, src)
 	cv.lines(f.lay.talkers, talkers)
 	cv.lines(f.lay.status, []*line{statusText(st, th, f.lay)})
 	for p := range numPanes {
@@ -360,6 +360,8 @@ func rowLabel(r *model.Row, st *state) string {
 		return side(r.A, r.NameA) + " <=> " + side(r.B, r.NameB)
 	case model.KindFlow:
 		return l4Name(r.L4) + " " + side(netip.AddrPortFrom(r.A, r.Port), r.NameA) + " <=> " + side(netip.AddrPortFrom(r.B, r.PortB), r.NameB)
+	case model.KindProc:
+		return safe(model.ProcLabel(r.Proc, r.Owners[0]), 0)
 	}
 	return portLabel(r.Key, st.services, safe(r.Service, 32))
 }
@@ -391,8 +393,8 @@ var colWidth = [numCols]int{
 var dropOrder = []colID{colPkts, col40s, col2s, colSpark, colShare, colOut, colIn, colTotal, col10s}
 
 // Name column bounds by table.
-var nameMin = map[model.Kind]int{model.KindHost: 15, model.KindConv: 31, model.KindPort: 12, model.KindFlow: 40}
-var nameMax = map[model.Kind]int{model.KindHost: 60, model.KindConv: 96, model.KindPort: 30, model.KindFlow: 110}
+var nameMin = map[model.Kind]int{model.KindHost: 15, model.KindConv: 31, model.KindPort: 12, model.KindFlow: 40, model.KindProc: 20}
+var nameMax = map[model.Kind]int{model.KindHost: 60, model.KindConv: 96, model.KindPort: 30, model.KindFlow: 110, model.KindProc: 80}
 
 const sparkMin = 5
 
@@ -481,23 +483,23 @@ func sortCol(s model.SortKey) colID {
 }
 
 var nameHeading = map[model.Kind]string{model.KindHost: "HOST", model.KindConv: "CONVERSATION A <=> B", model.KindPort: "PORT",
-	model.KindFlow: "FLOW A:port <=> B:port"}
+	model.KindFlow: "FLOW A:port <=> B:port", model.KindProc: "PROCESS PID USER CONTAINER"}
 
 // dirHeading names a table's two directions: totals in one-line mode.
 var dirHeading = map[model.Kind][2]string{
 	model.KindHost: {"SENT", "RECV"}, model.KindConv: {"A=>B", "B=>A"}, model.KindPort: {"TO PORT", "FROM"},
-	model.KindFlow: {"A=>B", "B=>A"},
+	model.KindFlow: {"A=>B", "B=>A"}, model.KindProc: {"SENT", "RECV"},
 }
 
 // dirArrows are the arrows of the two lines of a row in two-line mode.
 var dirArrows = map[model.Kind][2]string{
 	model.KindHost: {"sent", "recv"}, model.KindConv: {"=>", "<="}, model.KindPort: {"to", "from"},
-	model.KindFlow: {"=>", "<="},
+	model.KindFlow: {"=>", "<="}, model.KindProc: {"sent", "recv"},
 }
 
 // talkersText formats the talkers pane in r: the tab line, the column
 // headings, the visible rows and the "other" row.
-func talkersText(s *model.Snapshot, t *model.Table, rows []model.Row, st *state, th theme, r rect) ([]*line, cursor, []tabSpan) {
+func talkersText(s *model.Snapshot, t *model.Table, rows []model.Row, st *state, th theme, r rect, src Source) ([]*line, cursor, []tabSpan) {
 	var spans []tabSpan
 	if r.w <= 0 || r.h <= 0 {
 		return nil, st.sel[st.kind], spans
@@ -517,7 +519,13 @@ func talkersText(s *model.Snapshot, t *model.Table, rows []model.Row, st *state,
 	visible = max(visible/per, 0)
 	cur := resolve(st.sel[kind], rows, visible)
 
-	// Tab line.
+	// Tab line: the tabs' short names when the full ones would leave
+	// no room for the sort and range.
+	info := "sort " + sortLabel(st) + "  " + rangeText(t, cur.top, len(rows), visible) + "  rates " + rateUnit(st.bits)
+	names := tabNames
+	if n := tabsWidth(tabNames); n+width(info)+2 > r.w {
+		names = tabShort
+	}
 	l := newLine(r.w)
 	for _, k := range tabs {
 		sty := th.dim()
@@ -525,11 +533,10 @@ func talkersText(s *model.Snapshot, t *model.Table, rows []model.Row, st *state,
 			sty = th.active()
 		}
 		start := l.w
-		l.add(sty, " "+tabNames[k]+" ")
+		l.add(sty, " "+names[k]+" ")
 		spans = append(spans, tabSpan{k, start, l.w})
 		l.add(plain, " ")
 	}
-	info := "sort " + sortLabel(st) + "  " + rangeText(t, cur.top, len(rows), visible) + "  rates " + rateUnit(st.bits)
 	if l.fits(width(info) + 2) {
 		l.pad(r.w - width(info))
 		l.add(th.label(), info)
@@ -605,6 +612,12 @@ func talkersText(s *model.Snapshot, t *model.Table, rows []model.Row, st *state,
 	if len(rows) == 0 && visible > 0 {
 		l := newLine(r.w)
 		switch {
+		case kind == model.KindProc && !s.Attributed:
+			why := src.NoProcs
+			if why == "" {
+				why = "no processes: nothing attributes this traffic to programs"
+			}
+			l.add(th.dim(), " "+safe(why, r.w-2))
 		case s.Total.Packets == 0 && !s.Done:
 			l.add(th.dim(), " waiting for packets…")
 		case s.Total.Packets == 0:
@@ -657,6 +670,15 @@ func talkersText(s *model.Snapshot, t *model.Table, rows []model.Row, st *state,
 		out = append(out, ol)
 	}
 	return out, cur, spans
+}
+
+// tabsWidth is the width of the tab line's tabs with these names.
+func tabsWidth(names map[model.Kind]string) int {
+	n := 0
+	for _, k := range tabs {
+		n += width(names[k]) + 3
+	}
+	return n
 }
 
 // sortLabel says how the rows are ordered.
@@ -851,10 +873,44 @@ func nameCell(l *line, r *model.Row, st *state, th theme, w int) {
 		sideCell(l, netip.AddrPortFrom(r.A, r.Port).String(), r.NameA, st, th, half)
 		l.add(plain, " <=> ")
 		sideCell(l, netip.AddrPortFrom(r.B, r.PortB).String(), r.NameB, st, th, w-(l.w-start))
+	case model.KindProc:
+		procCell(l, r, th, w)
 	default:
 		l.add(plain, fit(portLabel(r.Key, st.services, safe(r.Service, 32)), w))
 	}
 	l.pad(start + w)
+}
+
+// procCell adds a process's label in w cells: its command, then (dim)
+// its pid, user and container, as many as fit; or why no process owns
+// the row's traffic. Every part is made inert: a process names itself.
+func procCell(l *line, r *model.Row, th theme, w int) {
+	o := r.Owners[0]
+	if r.Proc.Reason != model.ReasonNone || o == nil {
+		l.add(th.dim(), fit(safe(model.ProcLabel(r.Proc, o), 0), w))
+		return
+	}
+	parts := []span{{th.name(), safe(o.Command, 0)}, {th.dim(), " " + strconv.Itoa(int(r.Proc.PID))}}
+	switch {
+	case o.User != "":
+		parts = append(parts, span{plain, " " + safe(o.User, 0)})
+	case o.HasUID:
+		parts = append(parts, span{plain, " uid " + strconv.FormatUint(uint64(o.UID), 10)})
+	}
+	if o.Container != "" {
+		parts = append(parts, span{th.dim(), " " + safe(o.Container, 0)})
+	}
+	left := w
+	for _, p := range parts {
+		if width(p.s) > left {
+			if left >= 2 {
+				l.add(p.st, fit(p.s, left))
+			}
+			return
+		}
+		l.add(p.st, p.s)
+		left -= width(p.s)
+	}
 }
 
 // sideCell adds an address, after its learnt name when names are shown:

@@ -15,7 +15,8 @@ import (
 var helpKeys = [][2]string{
 	{"q  Ctrl-C", "quit"},
 	{"h  ?", "this help; Esc, h or ? closes it"},
-	{"Tab  Shift-Tab", "next / previous table: hosts, conversations, ports"},
+	{"Tab  Shift-Tab", "next / previous table: hosts, conversations, ports,"},
+	{"", "  flows, processes (live: which program is talking)"},
 	{"p", "host:port flows on / off (iftop's port display)"},
 	{"1  2  3", "sort by the 2 s, 10 s, 40 s rate (as iftop)"},
 	{"<  >", "sort by name (source), by destination (as iftop)"},
@@ -596,8 +597,11 @@ func (u *UI) focusSelected(st *state) {
 	st.focus = append(st.focus, focused{k, st.kind})
 	st.view.Focus = &k
 	u.resetCursors(st)
-	if k.Kind == model.KindHost {
+	switch k.Kind {
+	case model.KindHost:
 		st.kind = model.KindConv // who the host talks to
+	case model.KindProc:
+		st.kind = model.KindHost // whom the process talks to
 	}
 	u.sendView(st)
 	say(st, "focus on "+rowLabel(&r, st)+"; Backspace goes back")

@@ -52,6 +52,9 @@ type Source struct {
 	Stream bool
 	// Writing is the -w file the capture is written to, if any.
 	Writing string
+	// NoProcs says why the Processes table is empty for good ("" when
+	// processes are attributed): a replay of a file, attribution off.
+	NoProcs string
 }
 
 // Config sets up a UI.
@@ -155,10 +158,14 @@ type state struct {
 const maxKinds = 8
 
 // tabs are the tables, in the order of the tab line.
-var tabs = []model.Kind{model.KindHost, model.KindConv, model.KindPort, model.KindFlow}
+var tabs = []model.Kind{model.KindHost, model.KindConv, model.KindPort, model.KindFlow, model.KindProc}
 
 var tabNames = map[model.Kind]string{model.KindHost: "Hosts", model.KindConv: "Conversations", model.KindPort: "Ports",
-	model.KindFlow: "Flows"}
+	model.KindFlow: "Flows", model.KindProc: "Processes"}
+
+// tabShort are the tabs' names on a narrow screen.
+var tabShort = map[model.Kind]string{model.KindHost: "Hosts", model.KindConv: "Convs", model.KindPort: "Ports",
+	model.KindFlow: "Flows", model.KindProc: "Procs"}
 
 // focused is an entry of the focus stack: the key, and the table shown
 // when it was focused (to go back to).
@@ -431,7 +438,11 @@ type frameKey struct {
 	msg, err string
 	focus    int // how far a focus's rescan is, in percent
 	complete bool
-	w, h     int
+	// current says that the snapshot was cut with the view asked for:
+	// the first snapshot after a view change (a focus, a sort) is drawn
+	// at once, not at the next settled second.
+	current bool
+	w, h    int
 	// view is the view the snapshot was cut with: a view change shows
 	// as soon as the model answers it.
 	view     model.View
@@ -461,7 +472,8 @@ func (u *UI) nextFrame() *frame {
 		// few dozen bytes a second.
 		sec -= sec & 1
 	}
-	key := frameKey{sec: sec, ver: st.ver, done: s.Done, pl: pl, msg: st.msg, err: st.err, w: st.w, h: st.h}
+	key := frameKey{sec: sec, ver: st.ver, done: s.Done, pl: pl, msg: st.msg, err: st.err, w: st.w, h: st.h,
+		current: viewEqual(s.View, st.view)}
 	if fo := s.Focus; fo != nil {
 		key.focus, key.complete = int(fo.Progress*100), fo.Complete
 	}
