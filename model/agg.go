@@ -70,7 +70,7 @@ type Aggregator struct {
 	protos [numProtos]protoStat
 	apps   [numApps]protoStat
 	series series
-	peak   float64 // highest per-second byte count seen
+	peak   uint64 // highest per-second byte count seen
 
 	hosts *table[netip.Addr]
 	convs *table[ConvKey]
@@ -201,17 +201,18 @@ func (a *Aggregator) Add(p *Packet) {
 	if bs := a.series.add(sec, p.WireLen); bs > a.peak {
 		a.peak = bs
 	}
+	pl := plenIndex(p.WireLen)
 	a.lens.add(p.WireLen)
 	a.sizes.add(sec, p.WireLen)
-	a.plen[plenIndex(p.WireLen)]++
+	a.plen[pl]++
 	for s := p.Protos; s != 0; s &= s - 1 {
 		pr := bits.TrailingZeros64(uint64(s))
 		a.protos[pr].c.add(p.WireLen)
-		a.protos[pr].hist.add(sec, p.WireLen)
+		a.protos[pr].hist.count(sec, p.WireLen)
 	}
 	if p.App != AppNone && p.App < numApps {
 		a.apps[p.App].c.add(p.WireLen)
-		a.apps[p.App].hist.add(sec, p.WireLen)
+		a.apps[p.App].hist.count(sec, p.WireLen)
 	}
 	if !p.Src.IsValid() {
 		a.nonIP++
@@ -237,24 +238,25 @@ func (a *Aggregator) Add(p *Packet) {
 	// always A to B).
 	fwd = fwd || p.Src == p.Dst
 	c := a.conv(&f.conv, ConvKey{fk.A, fk.B})
-	c.count(p, sec, fwd, !fwd)
+	c.count(p, sec, pl, fwd, !fwd)
 	// Hosts: the frame counts once for each address of its outermost
 	// IP header; sent for the source, received for the destination.
 	if p.Src == p.Dst {
-		a.host(&c.hostA, p.Src).count(p, sec, true, true)
+		a.host(&c.hostA, p.Src).count(p, sec, pl, true, true)
 	} else {
 		ha, hb := &c.hostA, &c.hostB
 		if !fwd {
 			ha, hb = hb, ha
 		}
-		a.host(ha, p.Src).count(p, sec, true, false)
-		a.host(hb, p.Dst).count(p, sec, false, true)
+		a.host(ha, p.Src).count(p, sec, pl, true, false)
+		a.host(hb, p.Dst).count(p, sec, pl, false, true)
 	}
 	// Ports: the frame counts under its service port; in is towards
-	// the port (requests), out is from it (replies).
+	// the port (requests), out is from it (replies). The flow links to
+	// its port's entry (a flow's ports, so its service port, are fixed).
 	if p.SrcPort != 0 || p.DstPort != 0 {
 		port, toService := servicePort(p.SrcPort, p.DstPort)
-		a.ports.get(PortKey{p.L4, port}).count(p, sec, !toService, toService)
+		linked(&f.port, a.ports, PortKey{p.L4, port}).count(p, sec, pl, !toService, toService)
 	}
 }
 

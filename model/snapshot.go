@@ -264,7 +264,7 @@ func (a *Aggregator) summary() *Snapshot {
 		Now: a.now, First: a.first, Last: a.last,
 		Total: a.total, CapBytes: a.capBytes,
 		Truncated: a.truncated, Undecoded: a.undecoded, NonIP: a.nonIP,
-		Source: a.source, Peak: a.peak,
+		Source: a.source, Peak: float64(a.peak),
 	}
 	s.Rates, s.PacketRates = a.series.rates(a.rateNow(), a.start)
 	s.Sizes = fineHistogram(a.lens.fine())

@@ -48,8 +48,8 @@ type entry struct {
 	// can tell it no longer belongs to its key.
 	gen uint32
 	// hostA and hostB link a conversation to its hosts' entries; conv
-	// links a flow to its conversation's entry.
-	hostA, hostB, conv link
+	// and port link a flow to its conversation's and its port's entries.
+	hostA, hostB, conv, port link
 	// sent is what was already handed out as deltas (out, in): see
 	// Aggregator.Deltas.
 	sent [2]Counts
@@ -68,7 +68,7 @@ func (s appSet) add(a App) appSet      { return s | 1<<(a&63) }
 func (s appSet) has(a App) bool        { return s&(1<<(a&63)) != 0 }
 func (s appSet) merge(o appSet) appSet { return s | o }
 
-func (e *entry) count(p *Packet, sec int64, out, in bool) {
+func (e *entry) count(p *Packet, sec int64, pl int, out, in bool) {
 	e.total.add(p.WireLen)
 	if out {
 		e.out.add(p.WireLen)
@@ -82,8 +82,8 @@ func (e *entry) count(p *Packet, sec int64, out, in bool) {
 			e.hist.add(sec, p.WireLen, false)
 		}
 	}
-	if i := plenIndex(p.WireLen); e.sizes[i] < ^uint32(0) {
-		e.sizes[i]++
+	if e.sizes[pl] < ^uint32(0) {
+		e.sizes[pl]++
 	}
 	e.protos |= p.Protos
 	if p.App != AppNone {
