@@ -237,14 +237,14 @@ func (a *Aggregator) Add(p *Packet) {
 	// direction, except between two ports of one address, which is
 	// always A to B).
 	fwd = fwd || p.Src == p.Dst
-	c := a.conv(&f.conv, ConvKey{fk.A, fk.B})
+	c := a.conv(&f.up[upConv], ConvKey{fk.A, fk.B})
 	c.count(p, sec, pl, fwd, !fwd)
 	// Hosts: the frame counts once for each address of its outermost
 	// IP header; sent for the source, received for the destination.
 	if p.Src == p.Dst {
-		a.host(&c.hostA, p.Src).count(p, sec, pl, true, true)
+		a.host(&c.up[upHostA], p.Src).count(p, sec, pl, true, true)
 	} else {
-		ha, hb := &c.hostA, &c.hostB
+		ha, hb := &c.up[upHostA], &c.up[upHostB]
 		if !fwd {
 			ha, hb = hb, ha
 		}
@@ -256,7 +256,7 @@ func (a *Aggregator) Add(p *Packet) {
 	// its port's entry (a flow's ports, so its service port, are fixed).
 	if p.SrcPort != 0 || p.DstPort != 0 {
 		port, toService := servicePort(p.SrcPort, p.DstPort)
-		linked(&f.port, a.ports, PortKey{p.L4, port}).count(p, sec, pl, !toService, toService)
+		linked(&f.up[upPort], a.ports, PortKey{p.L4, port}).count(p, sec, pl, !toService, toService)
 	}
 }
 

@@ -30,8 +30,10 @@ func (c Counts) IsZero() bool { return c.Packets == 0 && c.Bytes == 0 }
 // entry holds everything counted for one key of a table (a host, a
 // conversation, a port, a flow). Only the model goroutine touches it.
 //
-// The fields a packet touches come first, so that counting one touches one
-// or two cache lines of the entry.
+// It is 256 bytes, so that entries are aligned on cache lines: the first
+// line holds what a snapshot reads of most rows (the totals and the
+// newest second of the per-second history), the next two the rest of
+// what a packet touches.
 type entry struct {
 	total    Counts // frames with this key, each counted once
 	out, in  Counts // by direction (see Row for what each means per table)
@@ -47,13 +49,22 @@ type entry struct {
 	// gen changes whenever the entry is evicted, so that a link to it
 	// can tell it no longer belongs to its key.
 	gen uint32
-	// hostA and hostB link a conversation to its hosts' entries; conv
-	// and port link a flow to its conversation's and its port's entries.
-	hostA, hostB, conv, port link
+	// up links to the entries of other tables that count the same
+	// frames: a conversation's hosts (A and B), a flow's conversation
+	// and port (see upHostA and the others).
+	up [2]link
 	// sent is what was already handed out as deltas (out, in): see
 	// Aggregator.Deltas.
 	sent [2]Counts
 }
+
+// The links of entry.up.
+const (
+	upHostA = 0 // conversations: host A
+	upHostB = 1 // conversations: host B
+	upConv  = 0 // flows: the conversation
+	upPort  = 1 // flows: the service port
+)
 
 // link points to an entry of another table, valid while gen matches.
 type link struct {
