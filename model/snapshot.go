@@ -534,33 +534,33 @@ func compareKeys(x, y Key) int {
 
 func (a *Aggregator) hostTable(v View, f Filter) Table {
 	p := a.picker(v, f, len(a.hosts.m))
-	for addr, e := range a.hosts.m {
+	a.hosts.each(func(addr netip.Addr, e *entry) {
 		p.offer(Key{Kind: KindHost, A: addr}, e)
-	}
+	})
 	return p.table(KindHost, len(a.hosts.m), a.hosts.evicted, &a.hosts.other)
 }
 
 func (a *Aggregator) convTable(v View, f Filter) Table {
 	p := a.picker(v, f, len(a.convs.m))
-	for ck, e := range a.convs.m {
+	a.convs.each(func(ck ConvKey, e *entry) {
 		p.offer(Key{Kind: KindConv, A: ck.A, B: ck.B}, e)
-	}
+	})
 	return p.table(KindConv, len(a.convs.m), a.convs.evicted, &a.convs.other)
 }
 
 func (a *Aggregator) portTable(v View, f Filter) Table {
 	p := a.picker(v, f, len(a.ports.m))
-	for pk, e := range a.ports.m {
+	a.ports.each(func(pk PortKey, e *entry) {
 		p.offer(Key{Kind: KindPort, L4: pk.L4, Port: pk.Port}, e)
-	}
+	})
 	return p.table(KindPort, len(a.ports.m), a.ports.evicted, &a.ports.other)
 }
 
 func (a *Aggregator) flowTable(v View, f Filter) Table {
 	p := a.picker(v, f, len(a.flows.m))
-	for fk, e := range a.flows.m {
+	a.flows.each(func(fk FlowKey, e *entry) {
 		p.offer(Key{Kind: KindFlow, A: fk.A, B: fk.B, L4: fk.L4, Port: fk.PortA, PortB: fk.PortB}, e)
-	}
+	})
 	return p.table(KindFlow, len(a.flows.m), a.flows.evicted, &a.flows.other)
 }
 

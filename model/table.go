@@ -49,6 +49,8 @@ type entry struct {
 	// gen changes whenever the entry is evicted, so that a link to it
 	// can tell it no longer belongs to its key.
 	gen uint32
+	// slot is the entry's place in its table's slabs.
+	slot uint32
 	// up links to the entries of other tables that count the same
 	// frames: a conversation's hosts (A and B), a flow's conversation
 	// and port (see upHostA and the others).
@@ -139,8 +141,13 @@ type table[K comparable] struct {
 	max     int
 	other   entry
 	evicted uint64 // keys folded into other so far
-	free    []*entry
-	sample  []uint64
+	// slabs hold the entries with their keys, so that a pass over every
+	// row (a snapshot) reads memory in order rather than an entry
+	// wherever the map's pointer leads; free are the slabs' entries
+	// whose key was dropped, for the next new keys.
+	slabs  []*slab[K]
+	free   []*entry
+	sample []uint64
 	// unsent sums what the dropped entries had not handed out as deltas
 	// (out, in); keep, when set, may take a dropped entry's remainder
 	// instead (it returns false when it cannot).
@@ -155,6 +162,19 @@ func newTable[K comparable](max int) *table[K] {
 	return &table[K]{m: make(map[K]*entry, min(max, 1024)), max: max}
 }
 
+// slabSize is the number of entries of a slab (32 KiB of them).
+const slabSize = 128
+
+// slab is a block of a table's entries with their keys; live says which
+// hold a key of the table. A table makes no more of them than its bound
+// needs: dropped entries are used again.
+type slab[K comparable] struct {
+	e    [slabSize]entry
+	k    [slabSize]K
+	live [slabSize]bool
+	n    int // how many of e were ever used
+}
+
 // get returns the entry for k, creating it (and evicting if full).
 func (t *table[K]) get(k K) *entry {
 	if e, ok := t.m[k]; ok {
@@ -167,15 +187,35 @@ func (t *table[K]) get(k K) *entry {
 	if n := len(t.free); n > 0 {
 		e = t.free[n-1]
 		t.free = t.free[:n-1]
-		h, g := e.hist, e.gen
+		h, g, sl := e.hist, e.gen, e.slot
 		*e = entry{}
 		h.reset()
-		e.hist, e.gen = h, g
+		e.hist, e.gen, e.slot = h, g, sl
 	} else {
-		e = new(entry)
+		if len(t.slabs) == 0 || t.slabs[len(t.slabs)-1].n == slabSize {
+			t.slabs = append(t.slabs, new(slab[K]))
+		}
+		s := t.slabs[len(t.slabs)-1]
+		e = &s.e[s.n]
+		e.slot = uint32((len(t.slabs)-1)*slabSize + s.n)
+		s.n++
 	}
+	s := t.slabs[e.slot/slabSize]
+	s.k[e.slot%slabSize], s.live[e.slot%slabSize] = k, true
 	t.m[k] = e
 	return e
+}
+
+// each calls f for every key of the table and its entry, in the order of
+// the slabs.
+func (t *table[K]) each(f func(k K, e *entry)) {
+	for _, s := range t.slabs {
+		for i := range s.n {
+			if s.live[i] {
+				f(s.k[i], &s.e[i])
+			}
+		}
+	}
 }
 
 // evictSample is how many entries evict looks at to find the lightest
@@ -230,6 +270,9 @@ func (t *table[K]) drop(k K, e *entry) {
 	}
 	delete(t.m, k)
 	e.gen++
+	s := t.slabs[e.slot/slabSize]
+	var zero K
+	s.k[e.slot%slabSize], s.live[e.slot%slabSize] = zero, false
 	t.free = append(t.free, e)
 }
 
