@@ -115,10 +115,10 @@ func NewAggregator(cfg Config) *Aggregator {
 func (a *Aggregator) init() {
 	a.lens = newLengths()
 	a.sizes = newSizeSeries(a.cfg.SeriesSeconds)
-	a.hosts = newTable[netip.Addr](a.cfg.MaxKeys)
-	a.convs = newTable[ConvKey](a.cfg.MaxKeys)
-	a.ports = newTable[PortKey](a.cfg.MaxKeys)
-	a.flows = newTable[FlowKey](a.cfg.MaxKeys)
+	a.hosts = newTable(a.cfg.MaxKeys, hashAddr)
+	a.convs = newTable(a.cfg.MaxKeys, hashConv)
+	a.ports = newTable(a.cfg.MaxKeys, hashPort)
+	a.flows = newTable(a.cfg.MaxKeys, hashFlow)
 	if a.cfg.FlowDeltas {
 		a.flows.keep = a.keepEnded
 	}

@@ -57,7 +57,7 @@ func BenchmarkSnapshot(b *testing.B) {
 	for b.Loop() {
 		a.Snapshot(View{Sort: Sort10s, Limit: 500})
 	}
-	b.ReportMetric(float64(len(a.hosts.m)+len(a.convs.m)+len(a.ports.m)+len(a.flows.m)), "entries")
+	b.ReportMetric(float64(a.hosts.len()+a.convs.len()+a.ports.len()+a.flows.len()), "entries")
 }
 
 // flowPackets makes n packets of the given number of flows (TCP, both

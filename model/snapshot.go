@@ -533,35 +533,35 @@ func compareKeys(x, y Key) int {
 }
 
 func (a *Aggregator) hostTable(v View, f Filter) Table {
-	p := a.picker(v, f, len(a.hosts.m))
+	p := a.picker(v, f, a.hosts.len())
 	a.hosts.each(func(addr netip.Addr, e *entry) {
 		p.offer(Key{Kind: KindHost, A: addr}, e)
 	})
-	return p.table(KindHost, len(a.hosts.m), a.hosts.evicted, &a.hosts.other)
+	return p.table(KindHost, a.hosts.len(), a.hosts.evicted, &a.hosts.other)
 }
 
 func (a *Aggregator) convTable(v View, f Filter) Table {
-	p := a.picker(v, f, len(a.convs.m))
+	p := a.picker(v, f, a.convs.len())
 	a.convs.each(func(ck ConvKey, e *entry) {
 		p.offer(Key{Kind: KindConv, A: ck.A, B: ck.B}, e)
 	})
-	return p.table(KindConv, len(a.convs.m), a.convs.evicted, &a.convs.other)
+	return p.table(KindConv, a.convs.len(), a.convs.evicted, &a.convs.other)
 }
 
 func (a *Aggregator) portTable(v View, f Filter) Table {
-	p := a.picker(v, f, len(a.ports.m))
+	p := a.picker(v, f, a.ports.len())
 	a.ports.each(func(pk PortKey, e *entry) {
 		p.offer(Key{Kind: KindPort, L4: pk.L4, Port: pk.Port}, e)
 	})
-	return p.table(KindPort, len(a.ports.m), a.ports.evicted, &a.ports.other)
+	return p.table(KindPort, a.ports.len(), a.ports.evicted, &a.ports.other)
 }
 
 func (a *Aggregator) flowTable(v View, f Filter) Table {
-	p := a.picker(v, f, len(a.flows.m))
+	p := a.picker(v, f, a.flows.len())
 	a.flows.each(func(fk FlowKey, e *entry) {
 		p.offer(Key{Kind: KindFlow, A: fk.A, B: fk.B, L4: fk.L4, Port: fk.PortA, PortB: fk.PortB}, e)
 	})
-	return p.table(KindFlow, len(a.flows.m), a.flows.evicted, &a.flows.other)
+	return p.table(KindFlow, a.flows.len(), a.flows.evicted, &a.flows.other)
 }
 
 // Lookup returns the row of a key, if the key is held.
@@ -569,13 +569,13 @@ func (a *Aggregator) Lookup(k Key) (Row, bool) {
 	var e *entry
 	switch k.Kind {
 	case KindHost:
-		e = a.hosts.m[k.A]
+		e, _ = a.hosts.lookup(k.A)
 	case KindConv:
-		e = a.convs.m[ConvKey{k.A, k.B}]
+		e, _ = a.convs.lookup(ConvKey{k.A, k.B})
 	case KindPort:
-		e = a.ports.m[PortKey{k.L4, k.Port}]
+		e, _ = a.ports.lookup(PortKey{k.L4, k.Port})
 	case KindFlow:
-		e = a.flows.m[FlowKey{A: k.A, B: k.B, PortA: k.Port, PortB: k.PortB, L4: k.L4}]
+		e, _ = a.flows.lookup(FlowKey{A: k.A, B: k.B, PortA: k.Port, PortB: k.PortB, L4: k.L4})
 	}
 	if e == nil {
 		return Row{Key: k}, false

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math/rand/v2"
 	"slices"
 )
 
@@ -137,7 +138,8 @@ func (e *entry) merge(o *entry) {
 // what was counted. Heavy hitters survive evictions because they are never
 // among the lightest.
 type table[K comparable] struct {
-	m       map[K]*entry
+	idx     index
+	hash    func(K) uint32
 	max     int
 	other   entry
 	evicted uint64 // keys folded into other so far
@@ -153,13 +155,47 @@ type table[K comparable] struct {
 	// instead (it returns false when it cannot).
 	unsent [2]Counts
 	keep   func(k K, e *entry) bool
+	// rng picks where evictions look.
+	rng *rand.PCG
 }
 
-func newTable[K comparable](max int) *table[K] {
+func newTable[K comparable](max int, hash func(K) uint32) *table[K] {
 	if max < 4 {
 		max = 4
 	}
-	return &table[K]{m: make(map[K]*entry, min(max, 1024)), max: max}
+	return &table[K]{idx: newIndex(max), hash: hash, max: max, rng: rand.NewPCG(rand.Uint64(), rand.Uint64())}
+}
+
+// len returns the number of keys the table holds.
+func (t *table[K]) len() int { return t.idx.n }
+
+// at returns the entry of slot s and its key.
+func (t *table[K]) at(s uint32) (*entry, *K) {
+	sl := t.slabs[s/slabSize]
+	return &sl.e[s%slabSize], &sl.k[s%slabSize]
+}
+
+// lookup returns the entry of k, if the table holds k.
+func (t *table[K]) lookup(k K) (*entry, bool) {
+	if _, s, ok := t.find(k, t.hash(k)); ok {
+		e, _ := t.at(s)
+		return e, true
+	}
+	return nil, false
+}
+
+// find returns the cell of k (of hash h) and its slot, if the table
+// holds it; else the empty cell it would take.
+func (t *table[K]) find(k K, h uint32) (cell, slot uint32, ok bool) {
+	cell, ok = t.idx.find(h, func(s uint32) bool {
+		_, key := t.at(s)
+		if *key == k {
+			slot = s
+			return true
+		}
+		return false
+	})
+	return cell, slot, ok
 }
 
 // slabSize is the number of entries of a slab (32 KiB of them).
@@ -177,11 +213,15 @@ type slab[K comparable] struct {
 
 // get returns the entry for k, creating it (and evicting if full).
 func (t *table[K]) get(k K) *entry {
-	if e, ok := t.m[k]; ok {
+	h := t.hash(k)
+	cell, s, ok := t.find(k, h)
+	if ok {
+		e, _ := t.at(s)
 		return e
 	}
-	if len(t.m) >= t.max {
+	if t.idx.n >= t.max {
 		t.evict()
+		cell, _, _ = t.find(k, h) // the cells moved
 	}
 	var e *entry
 	if n := len(t.free); n > 0 {
@@ -200,9 +240,12 @@ func (t *table[K]) get(k K) *entry {
 		e.slot = uint32((len(t.slabs)-1)*slabSize + s.n)
 		s.n++
 	}
-	s := t.slabs[e.slot/slabSize]
-	s.k[e.slot%slabSize], s.live[e.slot%slabSize] = k, true
-	t.m[k] = e
+	sl := t.slabs[e.slot/slabSize]
+	sl.k[e.slot%slabSize], sl.live[e.slot%slabSize] = k, true
+	if !t.idx.insert(h, e.slot, cell) {
+		cell, _, _ = t.find(k, h)
+		t.idx.insert(h, e.slot, cell)
+	}
 	return e
 }
 
@@ -223,38 +266,44 @@ func (t *table[K]) each(f func(k K, e *entry)) {
 const evictSample = 1024
 
 // evict folds about the lightest quarter of the entries into other. It
-// finds the threshold from a sample (map iteration order is random), so
-// that an eviction costs one pass over the table, not a sort of it.
+// finds the threshold from a sample, entries spread over the slabs from
+// a random start, so that an eviction costs one pass over the table, not
+// a sort of it.
 func (t *table[K]) evict() {
-	n := len(t.m) / 4
-	if n < 1 {
-		n = 1
-	}
+	n := max(t.idx.n/4, 1)
+	slots := uint32(len(t.slabs)-1)*slabSize + uint32(t.slabs[len(t.slabs)-1].n)
+	stride := max(slots/evictSample, 1)
 	sample := t.sample[:0]
-	for _, e := range t.m {
-		sample = append(sample, e.total.Bytes)
-		if len(sample) == evictSample {
-			break
+	for s := uint32(t.rng.Uint64() % uint64(stride)); s < slots; s += stride {
+		sl := t.slabs[s/slabSize]
+		if sl.live[s%slabSize] {
+			sample = append(sample, sl.e[s%slabSize].total.Bytes)
 		}
 	}
 	t.sample = sample
 	slices.Sort(sample)
-	limit := sample[(len(sample)*n)/len(t.m)] // evict entries at or below this, up to n of them
+	limit := sample[(len(sample)*n)/t.idx.n] // evict entries at or below this, up to n of them
+	// From a random slot on, round the slabs.
 	removed := 0
-	for k, e := range t.m {
-		if removed >= n {
-			break
+	start := uint32(t.rng.Uint64() % uint64(slots))
+	for i := uint32(0); i < slots && removed < n; i++ {
+		s := start + i
+		if s >= slots {
+			s -= slots
 		}
-		if e.total.Bytes <= limit {
-			t.drop(k, e)
+		sl := t.slabs[s/slabSize]
+		if e := &sl.e[s%slabSize]; sl.live[s%slabSize] && e.total.Bytes <= limit {
+			t.drop(sl.k[s%slabSize], e)
 			removed++
 		}
 	}
 	if removed == 0 { // the sample missed the lightest: drop any one
-		for k, e := range t.m {
-			t.drop(k, e)
-			removed++
-			break
+		for i := uint32(0); i < slots && removed == 0; i++ {
+			s := (start + i) % slots
+			if sl := t.slabs[s/slabSize]; sl.live[s%slabSize] {
+				t.drop(sl.k[s%slabSize], &sl.e[s%slabSize])
+				removed++
+			}
 		}
 	}
 	t.evicted += uint64(removed)
@@ -268,7 +317,8 @@ func (t *table[K]) drop(k K, e *entry) {
 		t.unsent[0].merge(out)
 		t.unsent[1].merge(in)
 	}
-	delete(t.m, k)
+	cell, _, _ := t.find(k, t.hash(k))
+	t.idx.remove(cell)
 	e.gen++
 	s := t.slabs[e.slot/slabSize]
 	var zero K
@@ -286,7 +336,5 @@ func satAdd32(a, b uint32) uint32 {
 // dropAll folds every entry into other (for Reset: what the entries had
 // not handed out yet is kept like an evicted entry's).
 func (t *table[K]) dropAll() {
-	for k, e := range t.m {
-		t.drop(k, e)
-	}
+	t.each(func(k K, e *entry) { t.drop(k, e) })
 }
