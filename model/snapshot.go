@@ -2,6 +2,7 @@ package model
 
 import (
 	"cmp"
+	"math/bits"
 	"net/netip"
 	"slices"
 )
@@ -324,8 +325,8 @@ func (a *Aggregator) row(k Key, e *entry, spark bool) Row {
 	if spark {
 		r.Spark = e.hist.history(a.rateNow(), HistorySeconds)
 	}
-	for ap := App(1); ap < numApps; ap++ {
-		if e.apps.has(ap) {
+	for set := e.apps &^ 1; set != 0; set &= set - 1 { // AppNone (0) is no app
+		if ap := App(bits.TrailingZeros64(uint64(set))); ap < numApps {
 			r.Apps = append(r.Apps, ap)
 		}
 	}
