@@ -193,7 +193,11 @@ while True: s.recv(65535)' >/dev/null 2>&1 &
 	local ss=""
 	[ "$tool" = iftop ] && ss=$(sockstats $pid)
 	if [ "$tool" = pktop-screen ]; then
-		captured=$(tmux capture-pane -p -t pktop-live-$$ | awk '$1 == "pkts" {gsub(",", "", $2); print $2; exit}')
+		# A live screen settles every two seconds: wait for it.
+		sleep 2.5
+		read -r captured sdrops < <(tmux capture-pane -p -t pktop-live-$$ | awk '$1 == "pkts" {gsub(",", "", $2); c = $2}
+			{for (i = 1; i < NF; i++) if ($i == "drops") {gsub(",", "", $(i+1)); split($(i+1), d, "+"); n = d[1] + d[2]}}
+			END {print c, n + 0}')
 		tmux kill-session -t pktop-live-$$
 	else
 		kill -INT $pid 2>/dev/null || true
@@ -219,7 +223,7 @@ while True: s.recv(65535)' >/dev/null 2>&1 &
 	local secs sent
 	sent=$(echo "$actual" | awk '{print $2}')
 	secs=$(echo "$actual" | awk '{print $(NF-1)}')
-	[ "$tool" != pktop-screen ] || drops=$((${sent:-0} - ${captured:-0}))
+	[ "$tool" != pktop-screen ] || drops=${sdrops:-?}
 	local pps=0 ns=0
 	if [ -n "$sent" ] && [ "$sent" -gt 0 ]; then
 		pps=$(awk -v n="$sent" -v s="$secs" 'BEGIN {printf "%d", (s > 0 ? n / s : 0)}')
