@@ -282,7 +282,10 @@ func (t *table[K]) evict() {
 	}
 	t.sample = sample
 	slices.Sort(sample)
-	limit := sample[(len(sample)*n)/t.idx.n] // evict entries at or below this, up to n of them
+	limit := uint64(0) // (a full table has no free slot, so the sample has entries)
+	if len(sample) > 0 {
+		limit = sample[(len(sample)*n)/t.idx.n] // evict entries at or below this, up to n of them
+	}
 	// From a random slot on, round the slabs.
 	removed := 0
 	start := uint32(t.rng.Uint64() % uint64(slots))
