@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -317,6 +318,14 @@ type source struct {
 	Feed func(ctx context.Context, out chan<- *model.Batch) error
 }
 
+// reportGC makes the garbage collector keep the heap closer to what is
+// live for the rest of the run: making the report (the final snapshot of
+// every row, the report's rows, the JSON) allocates about twice the
+// tables' size in a few milliseconds, and with the default goal the heap
+// would grow to twice what is live first (a flood of new addresses
+// peaked at 95-125 MB instead of 80).
+func reportGC() { debug.SetGCPercent(40) }
+
 // report replays the whole capture as fast as it reads and prints the
 // final counts. A damaged capture still gets its report, with the error,
 // and a non-zero exit status.
@@ -326,6 +335,7 @@ func report(ctx context.Context, f *sniff.File, o *options, cfg model.Config, ro
 	errc := make(chan error, 1)
 	go func() {
 		errc <- sniff.Replay(ctx, f, ch, ropt)
+		reportGC()
 		close(ch)
 	}()
 	agg := m.Run(ctx, ch)

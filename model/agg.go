@@ -73,7 +73,7 @@ type Aggregator struct {
 	protos [numProtos]protoStat
 	apps   [numApps]protoStat
 	series series
-	peak   float64 // highest per-second byte count seen
+	peak   uint64 // highest per-second byte count seen
 
 	hosts *table[netip.Addr]
 	convs *table[ConvKey]
@@ -126,11 +126,11 @@ func NewAggregator(cfg Config) *Aggregator {
 func (a *Aggregator) init() {
 	a.lens = newLengths()
 	a.sizes = newSizeSeries(a.cfg.SeriesSeconds)
-	a.hosts = newTable[netip.Addr](a.cfg.MaxKeys)
-	a.convs = newTable[ConvKey](a.cfg.MaxKeys)
-	a.ports = newTable[PortKey](a.cfg.MaxKeys)
-	a.flows = newTable[FlowKey](a.cfg.MaxKeys)
-	a.procs = newTable[ProcID](a.cfg.MaxKeys)
+	a.hosts = newTable(a.cfg.MaxKeys, hashAddr)
+	a.convs = newTable(a.cfg.MaxKeys, hashConv)
+	a.ports = newTable(a.cfg.MaxKeys, hashPort)
+	a.flows = newTable(a.cfg.MaxKeys, hashFlow)
+	a.procs = newTable(a.cfg.MaxKeys, hashProc)
 	a.owners = make(map[ProcID]*Owner)
 	a.procs.forget = func(id ProcID) { delete(a.owners, id) }
 	if a.cfg.FlowDeltas {
@@ -215,17 +215,18 @@ func (a *Aggregator) Add(p *Packet) {
 	if bs := a.series.add(sec, p.WireLen); bs > a.peak {
 		a.peak = bs
 	}
+	pl := plenIndex(p.WireLen)
 	a.lens.add(p.WireLen)
 	a.sizes.add(sec, p.WireLen)
-	a.plen[plenIndex(p.WireLen)]++
+	a.plen[pl]++
 	for s := p.Protos; s != 0; s &= s - 1 {
 		pr := bits.TrailingZeros64(uint64(s))
 		a.protos[pr].c.add(p.WireLen)
-		a.protos[pr].hist.add(sec, p.WireLen)
+		a.protos[pr].hist.count(sec, p.WireLen)
 	}
 	if p.App != AppNone && p.App < numApps {
 		a.apps[p.App].c.add(p.WireLen)
-		a.apps[p.App].hist.add(sec, p.WireLen)
+		a.apps[p.App].hist.count(sec, p.WireLen)
 	}
 	if !p.Src.IsValid() {
 		a.nonIP++
@@ -253,48 +254,37 @@ func (a *Aggregator) Add(p *Packet) {
 	// direction, except between two ports of one address, which is
 	// always A to B).
 	fwd = fwd || p.Src == p.Dst
-	c := a.conv(&f.conv, ConvKey{fk.A, fk.B})
-	c.count(p, sec, fwd, !fwd)
+	c := linked(f, upConv, a.convs, ConvKey{fk.A, fk.B})
+	c.count(p, sec, pl, fwd, !fwd)
 	// Hosts: the frame counts once for each address of its outermost
 	// IP header; sent for the source, received for the destination.
 	if p.Src == p.Dst {
-		a.host(&c.hostA, p.Src).count(p, sec, true, true)
+		linked(c, upHostA, a.hosts, p.Src).count(p, sec, pl, true, true)
 	} else {
-		ha, hb := &c.hostA, &c.hostB
+		ha, hb := upHostA, upHostB
 		if !fwd {
 			ha, hb = hb, ha
 		}
-		a.host(ha, p.Src).count(p, sec, true, false)
-		a.host(hb, p.Dst).count(p, sec, false, true)
+		linked(c, ha, a.hosts, p.Src).count(p, sec, pl, true, false)
+		linked(c, hb, a.hosts, p.Dst).count(p, sec, pl, false, true)
 	}
 	// Ports: the frame counts under its service port; in is towards
-	// the port (requests), out is from it (replies).
+	// the port (requests), out is from it (replies). The flow links to
+	// its port's entry (a flow's ports, so its service port, are fixed).
 	if p.SrcPort != 0 || p.DstPort != 0 {
 		port, toService := servicePort(p.SrcPort, p.DstPort)
-		a.ports.get(PortKey{p.L4, port}).count(p, sec, !toService, toService)
+		linked(f, upPort, a.ports, PortKey{p.L4, port}).count(p, sec, pl, !toService, toService)
 	}
 }
 
-// host returns the entry of host addr, from the link l when it is still
-// valid.
-func (a *Aggregator) host(l *link, addr netip.Addr) *entry {
-	return linked(l, a.hosts, addr)
-}
-
-// conv returns the entry of conversation k, from the link l when it is
-// still valid.
-func (a *Aggregator) conv(l *link, k ConvKey) *entry {
-	return linked(l, a.convs, k)
-}
-
-// linked returns the entry of k in t, from the link l when it is still
-// valid, and makes l point to it.
-func linked[K comparable](l *link, t *table[K], k K) *entry {
-	if l.e != nil && l.e.gen == l.gen {
-		return l.e
+// linked returns the entry of k in t, from link i of entry from when it
+// is still valid, and makes the link point to it.
+func linked[K comparable](from *entry, i int, t *table[K], k K) *entry {
+	if e := from.up[i]; e != nil && e.gen == from.upGen[i] {
+		return e
 	}
 	e := t.get(k)
-	l.e, l.gen = e, e.gen
+	from.up[i], from.upGen[i] = e, e.gen
 	return e
 }
 

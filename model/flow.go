@@ -150,15 +150,15 @@ func (a *Aggregator) Deltas(req DeltaRequest) *Deltas {
 			func(k Key) PortKey { return PortKey{k.L4, k.Port} })
 	}
 	if req.Flows {
-		d.Flows = slices.Grow(req.Reuse[:0], len(a.ended)+len(a.flows.m))
+		d.Flows = slices.Grow(req.Reuse[:0], len(a.ended)+a.flows.len())
 		d.Flows = append(d.Flows, a.ended...)
 		clear(a.ended)
 		a.ended = a.ended[:0]
-		for k, e := range a.flows.m {
+		a.flows.each(func(k FlowKey, e *entry) {
 			if fd, ok := flowDelta(k, e); ok {
 				d.Flows = append(d.Flows, fd)
 			}
-		}
+		})
 		d.FlowsOther = a.flows.unsent
 		a.flows.unsent = [2]Counts{}
 	}
@@ -185,7 +185,7 @@ func tableDeltas[K comparable](a *Aggregator, t *table[K], kind Kind, req DeltaR
 		if k.Kind != kind {
 			continue
 		}
-		if e, ok := t.m[back(k)]; ok {
+		if e, ok := t.lookup(back(k)); ok {
 			if r, ok := take(k, e); ok {
 				rows = append(rows, r)
 			}
@@ -201,7 +201,7 @@ func tableDeltas[K comparable](a *Aggregator, t *table[K], kind Kind, req DeltaR
 	// goes (top[low] its lightest); the rest sum into other.
 	top := make([]deltaRow, 0, req.Top)
 	low := 0
-	for k, e := range t.m {
+	t.each(func(k K, e *entry) {
 		r, ok := take(key(k), e)
 		switch {
 		case !ok:
@@ -215,7 +215,7 @@ func tableDeltas[K comparable](a *Aggregator, t *table[K], kind Kind, req DeltaR
 		default:
 			fold(r)
 		}
-	}
+	})
 	slices.SortFunc(top, deltaOrder)
 	rows = append(rows, top...)
 	dt.Rows = make([]Row, len(rows))

@@ -143,14 +143,14 @@ func (m *Model) stopScan() {
 func (a *Aggregator) Seed(src *Aggregator, k Key) {
 	a.now = max(a.now, src.now)
 	a.start = src.start
-	for fk, e := range src.flows.m {
+	src.flows.each(func(fk FlowKey, e *entry) {
 		p := Packet{Src: fk.A, Dst: fk.B, SrcPort: fk.PortA, DstPort: fk.PortB, L4: fk.L4}
 		if k.Kind == KindProc {
 			if e.own == nil || !e.own.has(k.Proc) {
-				continue
+				return
 			}
 		} else if !MatchPacket(k, &p) {
-			continue
+			return
 		}
 		a.seedFlow(fk, e)
 		for _, addr := range []netip.Addr{fk.A, fk.B} {
@@ -158,7 +158,7 @@ func (a *Aggregator) Seed(src *Aggregator, k Key) {
 				a.names.set(addr, n.name, n.fromDNS)
 			}
 		}
-	}
+	})
 }
 
 // seedFlow counts a flow's entry of another aggregator as this one's own

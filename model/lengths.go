@@ -105,6 +105,10 @@ type sizeSeries struct {
 	s     []SizeSample
 	head  int64
 	valid bool
+	// cur is the slot of the second last counted, and curSec that
+	// second (valid while cur is not nil).
+	cur    *SizeSample
+	curSec int64
 }
 
 func newSizeSeries(n int) sizeSeries { return sizeSeries{s: make([]SizeSample, n)} }
@@ -113,7 +117,11 @@ func (r *sizeSeries) slot(sec int64) *SizeSample { return ringSlot(r.s, sec) }
 
 // add counts a frame of n bytes at second sec.
 func (r *sizeSeries) add(sec int64, n uint32) {
-	sl := r.slot(sec)
+	sl := r.cur
+	if sl == nil || sec != r.curSec || sl.Sec != sec {
+		sl = r.slot(sec)
+		r.cur, r.curSec = sl, sec
+	}
 	if !r.valid || sl.Sec != sec {
 		if r.valid && sec <= r.head-int64(len(r.s)) {
 			return // older than the ring

@@ -27,8 +27,8 @@ func TestBoundedTablesStayExact(t *testing.T) {
 		p := Packet{Time: int64(i) * 1000, WireLen: 100, Src: src, Dst: heavy}
 		a.Add(&p)
 		bytes += 100
-		if len(a.hosts.m) > cfg.MaxKeys || len(a.convs.m) > cfg.MaxKeys {
-			t.Fatalf("after %d packets the tables hold %d hosts, %d conversations; max %d", i, len(a.hosts.m), len(a.convs.m), cfg.MaxKeys)
+		if a.hosts.len() > cfg.MaxKeys || a.convs.len() > cfg.MaxKeys {
+			t.Fatalf("after %d packets the tables hold %d hosts, %d conversations; max %d", i, a.hosts.len(), a.convs.len(), cfg.MaxKeys)
 		}
 	}
 	s := a.Snapshot(View{Sort: SortBytes})

@@ -229,7 +229,7 @@ func (a *Aggregator) countOwners(o *flowOwners, p *Packet, sec int64, fwd bool) 
 			continue
 		}
 		sent := fwd == (i == 0)
-		a.procEntry(end).count(p, sec, sent, !sent)
+		a.procEntry(end).count(p, sec, plenIndex(p.WireLen), sent, !sent)
 	}
 }
 
@@ -316,7 +316,7 @@ func (a *Aggregator) Attribute(as []ProcAnswer) {
 func (a *Aggregator) attributeOne(x *ProcAnswer) (FlowKey, *entry, bool) {
 	a.procStats.Answered++
 	fk, fwd := flowKeyOf(x.L4, x.Src.Addr(), x.Dst.Addr(), x.Src.Port(), x.Dst.Port())
-	f := a.flows.m[fk]
+	f, _ := a.flows.lookup(fk)
 	if f == nil {
 		a.procStats.Gone++
 		return fk, nil, false
@@ -337,7 +337,7 @@ func (a *Aggregator) attributeOne(x *ProcAnswer) (FlowKey, *entry, bool) {
 // the flow, they move onto its own Processes rows; if the focus is on a
 // process that owns the flow, the flow's counts so far join the focus.
 func (a *Aggregator) adopt(fk FlowKey, e *entry, k Key) {
-	if f := a.flows.m[fk]; f != nil {
+	if f, _ := a.flows.lookup(fk); f != nil {
 		if f.own == nil {
 			a.setOwners(f, e.own.clone())
 		}
@@ -351,7 +351,7 @@ func (a *Aggregator) adopt(fk FlowKey, e *entry, k Key) {
 // ownedBy reports whether the flow of packet p is attributed to row id.
 func (a *Aggregator) ownedBy(p *Packet, id ProcID) bool {
 	fk, _ := flowKeyOf(p.L4, p.Src, p.Dst, p.SrcPort, p.DstPort)
-	f := a.flows.m[fk]
+	f, _ := a.flows.lookup(fk)
 	return f != nil && f.own != nil && f.own.has(id)
 }
 

@@ -313,13 +313,20 @@ func ProcLabel(id ProcID, o *Owner) string {
 // any rune Sanitize would escape is written as a JSON \u escape, so that
 // the bytes printed hold nothing a terminal could act on.
 func (r *Report) WriteJSON(w io.Writer) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
+	// An Encoder writes from its own buffer: no copy of a report of many
+	// megabytes, as Marshal and an appended newline would make.
+	return json.NewEncoder(inertWriter{w}).Encode(r)
+}
+
+// inertWriter writes encoded JSON made inert (see InertJSON). It takes
+// whole JSON values: an Encoder writes each value in one Write.
+type inertWriter struct{ w io.Writer }
+
+func (iw inertWriter) Write(b []byte) (int, error) {
+	if _, err := iw.w.Write(InertJSON(b)); err != nil {
+		return 0, err
 	}
-	b = append(InertJSON(b), '\n')
-	_, err = w.Write(b)
-	return err
+	return len(b), nil
 }
 
 // WriteText writes the report for people: totals, then the top rows of

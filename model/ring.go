@@ -21,9 +21,9 @@ type ring struct {
 	slots         *ringSlots
 }
 
-type ringSlots struct {
-	out, in [HistorySeconds]uint32
-}
+// ringSlots are the seconds of a ring, out then in, each second's two
+// counters side by side (a window of seconds is a run of cache lines).
+type ringSlots [HistorySeconds][2]uint32
 
 func slotIndex(sec int64) int64 {
 	i := sec % HistorySeconds
@@ -58,9 +58,9 @@ func (r *ring) add(sec int64, n uint32, out bool) {
 		}
 		i := slotIndex(sec)
 		if out {
-			satAdd(&r.slots.out[i], n)
+			satAdd(&r.slots[i][0], n)
 		} else {
-			satAdd(&r.slots.in[i], n)
+			satAdd(&r.slots[i][1], n)
 		}
 		return
 	}
@@ -82,13 +82,11 @@ func (r *ring) roll(sec int64) {
 		*r.slots = ringSlots{}
 	} else {
 		for t := r.head + 1; t < sec; t++ {
-			i := slotIndex(t)
-			r.slots.out[i], r.slots.in[i] = 0, 0
+			r.slots[slotIndex(t)] = [2]uint32{}
 		}
 	}
 	if gap <= HistorySeconds {
-		i := slotIndex(r.head)
-		r.slots.out[i], r.slots.in[i] = r.curOut, r.curIn
+		r.slots[slotIndex(r.head)] = [2]uint32{r.curOut, r.curIn}
 	}
 	r.head, r.curOut, r.curIn = sec, 0, 0
 }
@@ -103,8 +101,8 @@ func (r *ring) at(s int64) (uint32, uint32) {
 	case r.slots == nil:
 		return 0, 0
 	}
-	i := slotIndex(s)
-	return r.slots.out[i], r.slots.in[i]
+	sl := &r.slots[slotIndex(s)]
+	return sl[0], sl[1]
 }
 
 // reset empties the ring, keeping its slots for reuse.
@@ -155,14 +153,29 @@ func (r *ring) rates(now, start int64) [3]Rate {
 // seconds ending at now: what a sort needs, without the other windows,
 // and nothing to add up for a row quiet for longer than the window.
 func (r *ring) rate(w int, now, start int64) float64 {
+	// (An empty ring has no counts: it needs no test of valid, which is
+	// on another cache line of an entry.)
 	nowSec := floorDiv(now, 1e9)
-	if !r.valid || r.head <= nowSec-int64(w) {
+	if r.head <= nowSec-int64(w) {
 		return 0
 	}
+	// The seconds of the window the ring holds: from the oldest of the
+	// window or of the ring to the newest of both.
+	hi := min(nowSec, r.head)
+	lo := max(nowSec-int64(w)+1, r.head-HistorySeconds+1)
 	var sum uint64
-	for age := 0; age < w; age++ {
-		o, in := r.at(nowSec - int64(age))
-		sum += uint64(o) + uint64(in)
+	if hi == r.head {
+		sum = uint64(r.curOut) + uint64(r.curIn)
+		hi--
+	}
+	if r.slots != nil && lo <= hi {
+		i := slotIndex(lo)
+		for s := lo; s <= hi; s++ {
+			sum += uint64(r.slots[i][0]) + uint64(r.slots[i][1])
+			if i++; i == HistorySeconds {
+				i = 0
+			}
+		}
 	}
 	frac := float64(now-nowSec*1e9) / 1e9
 	return float64(sum) / windowSpan(w, frac, now, start)

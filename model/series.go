@@ -12,6 +12,7 @@ type Sample struct {
 type series struct {
 	s     []Sample
 	head  int64
+	hi    int // the index of head's slot
 	valid bool
 }
 
@@ -21,19 +22,24 @@ func (r *series) slot(sec int64) *Sample { return ringSlot(r.s, sec) }
 
 // ringSlot is the slot of second sec in a ring of one value a second.
 func ringSlot[T any](s []T, sec int64) *T {
-	n := int64(len(s))
+	return &s[slotOf(int64(len(s)), sec)]
+}
+
+// slotOf is the index of second sec in a ring of n slots.
+func slotOf(n, sec int64) int64 {
 	i := sec % n
 	if i < 0 {
 		i += n
 	}
-	return &s[i]
+	return i
 }
 
 // advance moves the newest second to sec, clearing the seconds between.
 func (r *series) advance(sec int64) {
 	if !r.valid {
 		r.head, r.valid = sec, true
-		*r.slot(sec) = Sample{Sec: sec}
+		r.hi = int(slotOf(int64(len(r.s)), sec))
+		r.s[r.hi] = Sample{Sec: sec}
 		return
 	}
 	if sec <= r.head {
@@ -47,16 +53,17 @@ func (r *series) advance(sec int64) {
 		*r.slot(t) = Sample{Sec: t}
 	}
 	r.head = sec
+	r.hi = int(slotOf(int64(len(r.s)), sec))
 }
 
 // add counts a packet of n bytes at second sec and returns the byte count
 // of that second so far.
-func (r *series) add(sec int64, n uint32) float64 {
-	if r.valid && sec == r.head { // the common case: the newest second
-		sl := r.slot(sec)
+func (r *series) add(sec int64, n uint32) uint64 {
+	if sec == r.head && r.valid { // the common case: the newest second
+		sl := &r.s[r.hi]
 		sl.Packets++
 		sl.Bytes += uint64(n)
-		return float64(sl.Bytes)
+		return sl.Bytes
 	}
 	sl := r.at(sec)
 	if sl == nil {
@@ -64,7 +71,19 @@ func (r *series) add(sec int64, n uint32) float64 {
 	}
 	sl.Packets++
 	sl.Bytes += uint64(n)
-	return float64(sl.Bytes)
+	return sl.Bytes
+}
+
+// count counts a packet of n bytes at second sec (as add, without the
+// result).
+func (r *series) count(sec int64, n uint32) {
+	if sec == r.head && r.valid {
+		sl := &r.s[r.hi]
+		sl.Packets++
+		sl.Bytes += uint64(n)
+		return
+	}
+	r.add(sec, n)
 }
 
 // at returns the sample of second sec, made when needed; nil for a

@@ -2,6 +2,7 @@ package model
 
 import (
 	"cmp"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -281,7 +282,7 @@ func (a *Aggregator) summary() *Snapshot {
 		Now: a.now, First: a.first, Last: a.last,
 		Total: a.total, CapBytes: a.capBytes,
 		Truncated: a.truncated, Undecoded: a.undecoded, NonIP: a.nonIP,
-		Source: a.source, Peak: a.peak,
+		Source: a.source, Peak: float64(a.peak),
 		Attributed: a.attributed, ProcStats: a.procStats,
 	}
 	s.Rates, s.PacketRates = a.series.rates(a.rateNow(), a.start)
@@ -342,8 +343,8 @@ func (a *Aggregator) row(k Key, e *entry, spark bool) Row {
 	if spark {
 		r.Spark = e.hist.history(a.rateNow(), HistorySeconds)
 	}
-	for ap := App(1); ap < numApps; ap++ {
-		if e.apps.has(ap) {
+	for set := e.apps &^ 1; set != 0; set &= set - 1 { // AppNone (0) is no app
+		if ap := App(bits.TrailingZeros64(uint64(set))); ap < numApps {
 			r.Apps = append(r.Apps, ap)
 		}
 	}
@@ -412,19 +413,110 @@ func (a *Aggregator) sortName(k Key, dst bool) string {
 	return "\x01" + string(b[:]) + string([]byte{byte(port >> 8), byte(port)})
 }
 
-// cut sorts candidates and turns the first limit into rows.
-func (a *Aggregator) cut(kind Kind, cs []cand, v View, keys int, evicted uint64, other *entry, sum uint64) Table {
-	n := len(cs)
-	if v.Limit > 0 && n > v.Limit {
-		n = v.Limit
-		// Only the first Limit rows are shown: put them first, then
-		// sort just those.
-		selectTop(cs, n)
-		slices.SortFunc(cs[:n], candOrder)
-	} else {
-		slices.SortFunc(cs, candOrder)
+// picker gathers the row candidates of a table: every one when the view
+// has no limit, else only the Limit first in candOrder, kept in a heap
+// whose root is the last of them, so that a snapshot of a large table
+// neither makes nor sorts a candidate for every row.
+type picker struct {
+	a     *Aggregator
+	v     View
+	f     Filter
+	cs    []cand
+	limit int // 0: keep every candidate
+	// matched counts the rows that matched the filter; sum is the bytes
+	// of every row (matched or not).
+	matched int
+	sum     uint64
+	// span is the length of the sort's rate window (0: not a rate).
+	span float64
+}
+
+func (a *Aggregator) picker(v View, f Filter, rows int) picker {
+	p := picker{a: a, v: v, f: f, limit: max(v.Limit, 0)}
+	if v.Sort < SortBytes {
+		now := a.rateNow()
+		p.span = windowSpan(Windows[v.Sort], float64(now-floorDiv(now, 1e9)*1e9)/1e9, now, a.start)
 	}
-	t := Table{Kind: kind, Matched: len(cs), Keys: keys, Evicted: evicted, Rows: make([]Row, n)}
+	if p.limit == 0 || p.limit > rows {
+		p.cs = make([]cand, 0, rows)
+		p.limit = 0
+	} else {
+		p.cs = make([]cand, 0, p.limit)
+	}
+	return p
+}
+
+// offer considers the row of key k.
+func (p *picker) offer(k Key, e *entry) {
+	p.sum += e.total.Bytes
+	if !p.f.matchRow(p.a, k, e) {
+		return
+	}
+	p.matched++
+	if p.limit == 0 || len(p.cs) < p.limit {
+		p.cs = append(p.cs, p.a.candidate(k, e, p.v.Sort))
+		if len(p.cs) == p.limit {
+			heapify(p.cs)
+		}
+		return
+	}
+	// Full: the root is the last kept. A row whose sort value is lower
+	// cannot enter (the value orders first), whatever its name or key;
+	// nor can one whose bytes, all in the window, would make a lower
+	// rate (its per-second history never holds more than its bytes).
+	if p.span > 0 && float64(e.out.Bytes+e.in.Bytes)/p.span < p.cs[0].v {
+		return
+	}
+	v := p.a.sortValue(e, p.v.Sort)
+	if v < p.cs[0].v {
+		return
+	}
+	c := cand{k: k, e: e, v: v}
+	if p.v.Sort == SortName || p.v.Sort == SortDst {
+		c.name = p.a.sortName(k, p.v.Sort == SortDst)
+	}
+	if candOrder(c, p.cs[0]) < 0 {
+		p.cs[0] = c
+		siftDown(p.cs, 0)
+	}
+}
+
+// heapify orders cs as a heap whose root is the last in candOrder.
+func heapify(cs []cand) {
+	for i := len(cs)/2 - 1; i >= 0; i-- {
+		siftDown(cs, i)
+	}
+}
+
+func siftDown(cs []cand, i int) {
+	n := len(cs)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		j := l
+		if r := l + 1; r < n && candOrder(cs[r], cs[l]) > 0 {
+			j = r
+		}
+		if candOrder(cs[j], cs[i]) <= 0 {
+			return
+		}
+		cs[i], cs[j] = cs[j], cs[i]
+		i = j
+	}
+}
+
+// table sorts the candidates kept and turns them into rows.
+func (p *picker) table(kind Kind, keys int, evicted uint64, other *entry) Table {
+	a, cs := p.a, p.cs
+	sum := p.sum + other.total.Bytes
+	slices.SortFunc(cs, candOrder)
+	if p.v.Limit > 0 && len(cs) > p.v.Limit {
+		cs = cs[:p.v.Limit]
+	}
+	n := len(cs)
+	t := Table{Kind: kind, Matched: p.matched, Keys: keys, Evicted: evicted, Rows: make([]Row, n)}
 	share := func(b uint64) float64 {
 		if sum == 0 {
 			return 0
@@ -432,7 +524,7 @@ func (a *Aggregator) cut(kind Kind, cs []cand, v View, keys int, evicted uint64,
 		return float64(b) / float64(sum)
 	}
 	for i := 0; i < n; i++ {
-		t.Rows[i] = a.row(cs[i].k, cs[i].e, !v.NoSpark)
+		t.Rows[i] = a.row(cs[i].k, cs[i].e, !p.v.NoSpark)
 		t.Rows[i].Share = share(cs[i].e.total.Bytes)
 	}
 	t.Other = a.row(Key{Kind: kind}, other, false)
@@ -453,49 +545,6 @@ func candOrder(x, y cand) int {
 		return c
 	}
 	return compareKeys(x.k, y.k)
-}
-
-// selectTop moves the first k candidates in candOrder to cs[:k], in no
-// particular order (quickselect: linear on average, where a sort of every
-// row would cost n log n on each snapshot).
-func selectTop(cs []cand, k int) {
-	lo, hi := 0, len(cs)-1
-	for lo < hi {
-		// median of three as the pivot
-		mid := lo + (hi-lo)/2
-		if candOrder(cs[mid], cs[lo]) < 0 {
-			cs[mid], cs[lo] = cs[lo], cs[mid]
-		}
-		if candOrder(cs[hi], cs[lo]) < 0 {
-			cs[hi], cs[lo] = cs[lo], cs[hi]
-		}
-		if candOrder(cs[hi], cs[mid]) < 0 {
-			cs[hi], cs[mid] = cs[mid], cs[hi]
-		}
-		pivot := cs[mid]
-		i, j := lo, hi
-		for i <= j {
-			for candOrder(cs[i], pivot) < 0 {
-				i++
-			}
-			for candOrder(pivot, cs[j]) < 0 {
-				j--
-			}
-			if i <= j {
-				cs[i], cs[j] = cs[j], cs[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k-1 <= j:
-			hi = j
-		case k-1 >= i:
-			lo = i
-		default:
-			return
-		}
-	}
 }
 
 func compareKeys(x, y Key) int {
@@ -543,17 +592,9 @@ func (a *Aggregator) flowTable(v View, f Filter) Table {
 
 // tableOf makes the Table of t: the rows that match f, cut by v.
 func tableOf[K comparable](a *Aggregator, t *table[K], kind Kind, v View, f Filter, key func(K) Key) Table {
-	cs := make([]cand, 0, len(t.m))
-	sum := t.other.total.Bytes
-	for tk, e := range t.m {
-		sum += e.total.Bytes
-		k := key(tk)
-		if !f.matchRow(a, k, e) {
-			continue
-		}
-		cs = append(cs, a.candidate(k, e, v.Sort))
-	}
-	return a.cut(kind, cs, v, len(t.m), t.evicted, &t.other, sum)
+	p := a.picker(v, f, t.len())
+	t.each(func(tk K, e *entry) { p.offer(key(tk), e) })
+	return p.table(kind, t.len(), t.evicted, &t.other)
 }
 
 // Lookup returns the row of a key, if the key is held.
@@ -561,15 +602,15 @@ func (a *Aggregator) Lookup(k Key) (Row, bool) {
 	var e *entry
 	switch k.Kind {
 	case KindHost:
-		e = a.hosts.m[k.A]
+		e, _ = a.hosts.lookup(k.A)
 	case KindConv:
-		e = a.convs.m[ConvKey{k.A, k.B}]
+		e, _ = a.convs.lookup(ConvKey{k.A, k.B})
 	case KindPort:
-		e = a.ports.m[PortKey{k.L4, k.Port}]
+		e, _ = a.ports.lookup(PortKey{k.L4, k.Port})
 	case KindFlow:
-		e = a.flows.m[FlowKey{A: k.A, B: k.B, PortA: k.Port, PortB: k.PortB, L4: k.L4}]
+		e, _ = a.flows.lookup(FlowKey{A: k.A, B: k.B, PortA: k.Port, PortB: k.PortB, L4: k.L4})
 	case KindProc:
-		e = a.procs.m[k.Proc]
+		e, _ = a.procs.lookup(k.Proc)
 	}
 	if e == nil {
 		return Row{Key: k}, false

@@ -308,20 +308,30 @@ type feeder struct {
 	captured int
 }
 
+// stopEvery is how many frames the feeder reads between two looks at
+// whether it should stop.
+const stopEvery = 64
+
 func (f *feeder) run(ctx context.Context) error {
 	l := f.l
 	now := time.Now().UnixNano()
 	f.sent, f.flushed = now, now
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-l.stop:
-			return nil
-		default:
+	for n := 0; ; n++ {
+		// A select costs as much as decoding a frame: while frames
+		// come, every 64th frame asks whether to stop (and so does every
+		// quiet tick).
+		if n%stopEvery == 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-l.stop:
+				return nil
+			default:
+			}
 		}
 		data, ci, lt, err := l.src.next()
 		if err != nil {
+			n = -1 // ask at once
 			if err == errQuiet {
 				if err := f.tick(time.Now().UnixNano()); err != nil {
 					return err

@@ -165,6 +165,13 @@ type File struct {
 	odd      bool // swapped lengths, AIX FDDI or a pseudo-header: look closer
 	linkType layers.LinkType
 	limit    uint32 // maxRecord of the link type
+
+	// win is what the read buffer held after the last record read
+	// through it (see Next), and wpos how much of win was read since:
+	// records wholly in win are read from it, without a call to the
+	// buffer.
+	win  []byte
+	wpos int
 }
 
 type countingReader struct {
@@ -268,7 +275,39 @@ func NewReader(name string, r io.Reader) (*File, error) {
 }
 
 // pos is the offset of the next unread byte.
-func (f *File) pos() int64 { return f.count.n - int64(f.br.Buffered()) }
+func (f *File) pos() int64 { return f.count.n - int64(f.br.Buffered()) + int64(f.wpos) }
+
+// sync hands what was read of the window back to the read buffer, before
+// the buffer is read.
+func (f *File) sync() {
+	if f.wpos > 0 {
+		f.br.Discard(f.wpos)
+	}
+	f.win, f.wpos = nil, 0
+}
+
+// pcapHeader reads a classic pcap record header.
+func (f *File) pcapHeader(h []byte) (sec, frac int64, caplen, wire uint32) {
+	if f.order == binary.LittleEndian {
+		le := binary.LittleEndian
+		return int64(le.Uint32(h[0:])), int64(le.Uint32(h[4:])), le.Uint32(h[8:]), le.Uint32(h[12:])
+	}
+	be := binary.BigEndian
+	return int64(be.Uint32(h[0:])), int64(be.Uint32(h[4:])), be.Uint32(h[8:]), be.Uint32(h[12:])
+}
+
+// frame makes the Frame of a classic pcap record.
+func (f *File) frame(data []byte, sec, frac int64, caplen, wire uint32) Frame {
+	f.records++
+	// 32-bit seconds and fractions keep the time within 1970-2116.
+	ts := sec * 1e9
+	if f.nano {
+		ts += frac
+	} else {
+		ts += frac * 1e3
+	}
+	return Frame{Data: data, Time: ts, WireLen: int(wire), CapLen: int(caplen), LinkType: f.linkType}
+}
 
 func (f *File) damage(off int64, msg string) *DamageError {
 	return &DamageError{Name: f.name, Offset: off, Records: f.records, Msg: msg, Gzip: f.gz}
@@ -303,6 +342,17 @@ func (f *File) Next() (Frame, error) {
 	if f.ng != nil {
 		return f.ng.next()
 	}
+	if !f.odd {
+		// The common case: a plain record wholly in the window.
+		if w := f.win[f.wpos:]; len(w) >= f.hdrLen {
+			sec, frac, caplen, wire := f.pcapHeader(w)
+			if n := f.hdrLen + int(caplen); caplen <= f.limit && n <= len(w) {
+				f.wpos += n
+				return f.frame(w[f.hdrLen:min(n, f.hdrLen+maxKeep)], sec, frac, caplen, wire), nil
+			}
+		}
+		f.sync()
+	}
 	off := f.pos()
 	h, err := f.br.Peek(f.hdrLen)
 	if err != nil {
@@ -311,10 +361,7 @@ func (f *File) Next() (Frame, error) {
 		}
 		return Frame{}, f.readError(off, err, fmt.Sprintf("a record header (%d of %d bytes)", len(h), f.hdrLen))
 	}
-	sec := int64(f.order.Uint32(h[0:]))
-	frac := int64(f.order.Uint32(h[4:]))
-	caplen := f.order.Uint32(h[8:])
-	wire := f.order.Uint32(h[12:])
+	sec, frac, caplen, wire := f.pcapHeader(h)
 	if f.odd && (f.swapLens == swapped || f.swapLens == maybeSwapped && caplen > wire) {
 		caplen, wire = wire, caplen
 	}
@@ -323,13 +370,18 @@ func (f *File) Next() (Frame, error) {
 	}
 	var data []byte
 	if n := f.hdrLen + int(caplen); n <= f.br.Size() {
-		// The common case, inline: the record is in the read buffer.
+		// The record is in the read buffer.
 		b, err := f.br.Peek(n)
 		if err != nil {
 			return Frame{}, f.readError(off, err, fmt.Sprintf("packet %d", f.records+1))
 		}
 		f.br.Discard(n)
 		data = b[f.hdrLen:min(n, f.hdrLen+maxKeep)]
+		if !f.odd {
+			// The records after it that the buffer holds are read
+			// from the window.
+			f.win, _ = f.br.Peek(f.br.Buffered())
+		}
 	} else if data, err = f.record(f.hdrLen, int(caplen)); err != nil {
 		return Frame{}, f.readError(off, err, fmt.Sprintf("packet %d", f.records+1))
 	}
@@ -341,15 +393,7 @@ func (f *File) Next() (Frame, error) {
 			return Frame{}, f.damage(off, msg)
 		}
 	}
-	f.records++
-	// 32-bit seconds and fractions keep the time within 1970-2116.
-	ts := sec * 1e9
-	if f.nano {
-		ts += frac
-	} else {
-		ts += frac * 1e3
-	}
-	return Frame{Data: data, Time: ts, WireLen: int(wire), CapLen: int(caplen), LinkType: f.linkType}, nil
+	return f.frame(data, sec, frac, caplen, wire), nil
 }
 
 // record reads a record longer than the read buffer, of skip header
@@ -380,16 +424,19 @@ func (f *File) Buffered() bool {
 	if f.ng != nil {
 		return f.ng.buffered()
 	}
-	n := f.br.Buffered()
-	if n < f.hdrLen {
+	// The window, while there is one, is what the buffer holds unread.
+	h := f.win[f.wpos:]
+	if f.win == nil {
+		h, _ = f.br.Peek(f.br.Buffered())
+	}
+	if len(h) < f.hdrLen {
 		return false
 	}
-	h, _ := f.br.Peek(f.hdrLen)
 	caplen := f.order.Uint32(h[8:])
 	if f.swapLens != notSwapped {
 		caplen = max(caplen, f.order.Uint32(h[12:]))
 	}
-	return uint64(n) >= uint64(f.hdrLen)+uint64(caplen)
+	return uint64(len(h)) >= uint64(f.hdrLen)+uint64(caplen)
 }
 
 // Records returns the number of records read so far.

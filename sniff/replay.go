@@ -27,6 +27,9 @@ type Player struct {
 	skips   int
 	done    bool
 	wake    chan struct{}
+	// gen counts the changes of the player's state (see poke), so that
+	// an unpaced replay sees at a glance that nothing changed.
+	gen atomic.Uint64
 }
 
 // DefaultMaxGap is the longest stretch of capture time without packets
@@ -44,7 +47,10 @@ func NewPlayer(speed float64) *Player {
 	return &Player{speed: speed, maxGap: int64(DefaultMaxGap), wake: make(chan struct{}, 1)}
 }
 
+// poke says that the player's state changed: every setter calls it once
+// the change is made.
 func (p *Player) poke() {
+	p.gen.Add(1)
 	select {
 	case p.wake <- struct{}{}:
 	default:
@@ -209,6 +215,11 @@ type replayer struct {
 	wallBase time.Time
 	rate     float64
 	paced    bool
+	// unpaced is set while the replay goes as fast as it reads and the
+	// player has not changed since (its gen was seenGen): pace then only
+	// moves base, and the player's clock moves with each batch sent.
+	unpaced bool
+	seenGen uint64
 }
 
 func (r *replayer) run() error {
@@ -325,6 +336,9 @@ func (r *replayer) send(now int64) error {
 	st := r.stats
 	b.Source = &st
 	r.sent = st
+	if r.unpaced {
+		r.opt.Player.setClock(r.base, 0)
+	}
 	select {
 	case r.out <- b:
 	case <-r.ctx.Done():
@@ -345,7 +359,14 @@ func (r *replayer) send(now int64) error {
 // on from where it was, at the new rate.
 func (r *replayer) pace(t int64) error {
 	pl := r.opt.Player
+	if r.unpaced && pl.gen.Load() == r.seenGen {
+		// As fast as it reads, as before: no lock, no clock reading.
+		r.base = max(r.base, t)
+		return nil
+	}
+	r.unpaced = false
 	for {
+		r.seenGen = pl.gen.Load() // before the state is read: a change after it is seen next time
 		pl.mu.Lock()
 		speed, paused, maxGap := pl.speed, pl.paused, pl.maxGap
 		steps := 0
@@ -373,6 +394,7 @@ func (r *replayer) pace(t int64) error {
 			// As fast as it reads: nothing to wait for.
 			r.base, r.wallBase = max(r.base, t), now
 			pl.setClock(t, 0)
+			r.unpaced = true
 			return nil
 		}
 		clock := r.clockAt(now)
