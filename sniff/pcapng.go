@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"strings"
 
 	"github.com/gopacket/gopacket/layers"
 )
@@ -363,22 +364,42 @@ func (b *block) close() error {
 	return nil
 }
 
+// tlv reads the header of an option or a record (what says which): its
+// type, its length and its length padded to 4 bytes, checked to fit in
+// what is left of the block.
+func (b *block) tlv(what string) (typ uint16, l, padded int, err error) {
+	if b.left() < 4 {
+		return 0, 0, 0, b.bad("%d bytes left, too few for %s header", b.left(), article(what))
+	}
+	h, err := b.take(4)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	typ, l = b.r.order.Uint16(h), int(b.r.order.Uint16(h[2:]))
+	padded = (l + 3) &^ 3
+	if padded > b.left() {
+		if what == "option" {
+			return 0, 0, 0, b.bad("option %d of %d bytes runs past the end of the block", typ, l)
+		}
+		return 0, 0, 0, b.bad("%s of %d bytes runs past the end of the block", what, l)
+	}
+	return typ, l, padded, nil
+}
+
+func article(w string) string {
+	if strings.IndexByte("aeiou", w[0]) >= 0 {
+		return "an " + w
+	}
+	return "a " + w
+}
+
 // options reads the options that fill the rest of the block, checking
 // them as wiretap does; check, if not nil, says what is wrong with one.
 func (b *block) options(check func(code uint16, val []byte) string) error {
-	order := b.r.order
 	for b.left() > 0 {
-		if b.left() < 4 {
-			return b.bad("%d bytes left, too few for an option header", b.left())
-		}
-		h, err := b.take(4)
+		code, l, padded, err := b.tlv("option")
 		if err != nil {
 			return err
-		}
-		code, l := order.Uint16(h), int(order.Uint16(h[2:]))
-		padded := (l + 3) &^ 3
-		if padded > b.left() {
-			return b.bad("option %d of %d bytes runs past the end of the block", code, l)
 		}
 		if code == 0 { // end of options: what follows is ignored
 			return b.skip(b.left())
@@ -585,19 +606,10 @@ func (b *block) simplePacket() (Frame, error) {
 // names checks a name resolution block: records of addresses and
 // NUL-terminated names, then options.
 func (b *block) names() error {
-	order := b.r.order
 	for b.left() > 0 {
-		if b.left() < 4 {
-			return b.bad("%d bytes left, too few for a record header", b.left())
-		}
-		h, err := b.take(4)
+		typ, l, padded, err := b.tlv("record")
 		if err != nil {
 			return err
-		}
-		typ, l := order.Uint16(h), int(order.Uint16(h[2:]))
-		padded := (l + 3) &^ 3
-		if padded > b.left() {
-			return b.bad("record of %d bytes runs past the end of the block", l)
 		}
 		if typ == 0 { // end of records
 			break
