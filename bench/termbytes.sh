@@ -4,6 +4,8 @@
 # measured with tmux pipe-pane over the same number of seconds.
 #
 #   sudo bench/termbytes.sh [seconds] [cols] [rows]
+#   sudo WARMUP=45 bench/termbytes.sh 30    # the steady state: after the
+#                                           # 40 s sparklines filled
 #
 # The traffic: a ping every 200 ms and a UDP sender (three flows, 20
 # datagrams a second in all), all on 127.0.0.1 of a network namespace of
@@ -50,7 +52,7 @@ measure() { # name command...
 	local name=$1; shift
 	local out="$work/$name.bytes"
 	tmux -L "tb-$name-$$" new-session -d -x "$cols" -y "$rows" -s "$name" "TERM=xterm-256color ip netns exec $ns $*"
-	sleep 2 # let it start and draw its first screen
+	sleep "${WARMUP:-2}" # let it start and draw its first screen
 	tmux -L "tb-$name-$$" pipe-pane -t "$name" "cat > $out"
 	sleep "$secs"
 	tmux -L "tb-$name-$$" pipe-pane -t "$name"
@@ -60,7 +62,7 @@ measure() { # name command...
 	n=$(stat -c %s "$out")
 	printf '%-8s %8d bytes in %ss  %6.2f kB/s\n' "$name" "$n" "$secs" "$(echo "$n / $secs / 1000" | bc -l)"
 }
-echo "terminal bytes at ${cols}x${rows}, steady loopback traffic, ${secs}s each:"
+echo "terminal bytes at ${cols}x${rows}, steady loopback traffic, ${secs}s each, from ${WARMUP:-2}s after the start:"
 measure iftop iftop -i lo
 measure pktop "$work/pktop" -i lo
 if [ -n "${KEEP:-}" ]; then cp "$work"/*.screen "$work"/*.bytes "$KEEP"/; fi
