@@ -3,7 +3,6 @@ package sniff
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/binary"
 	"errors"
 	"flag"
@@ -19,10 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pktop/pktop/internal/synth"
-	"github.com/pktop/pktop/model"
 )
 
 // readAll reads a capture to its end and returns the frames it counted
@@ -545,23 +542,8 @@ func TestStdinTricklePcapng(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := make(chan *model.Batch, 4)
-	go func() { Replay(context.Background(), f, ch, Options{}); close(ch) }()
-	select {
-	case b := <-ch:
-		if len(b.Packets) != 1 {
-			t.Fatalf("first batch has %d packets; want 1", len(b.Packets))
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the first packet did not arrive while the pipe stayed open")
-	}
-	pw.Write(g.B[first+5:])
-	pw.Close()
-	n := 0
-	for b := range ch {
-		n += len(b.Packets)
-	}
-	if n != 2 {
-		t.Fatalf("%d more packets; want 2", n)
-	}
+	trickle(t, f, func() {
+		pw.Write(g.B[first+5:])
+		pw.Close()
+	})
 }

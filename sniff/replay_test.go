@@ -100,25 +100,10 @@ func TestStdinTrickle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := make(chan *model.Batch, 4)
-	go func() { Replay(context.Background(), f, ch, Options{}); close(ch) }()
-	select {
-	case b := <-ch:
-		if len(b.Packets) != 1 {
-			t.Fatalf("first batch has %d packets; want 1", len(b.Packets))
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the first packet did not arrive while the pipe stayed open")
-	}
-	pw.Write(data[first:])
-	pw.Close()
-	n := 0
-	for b := range ch {
-		n += len(b.Packets)
-	}
-	if n != 2 {
-		t.Fatalf("%d more packets; want 2", n)
-	}
+	trickle(t, f, func() {
+		pw.Write(data[first:])
+		pw.Close()
+	})
 }
 
 // TestPacedReplay replays a 51-second capture in a bubble of fake time:
@@ -413,5 +398,30 @@ func TestFilterSetMidStream(t *testing.T) {
 	}
 	if got != want1+want2 {
 		t.Errorf("%d packets; want %d under \"tcp\" then %d under \"udp or icmp\"", got, want1, want2)
+	}
+}
+
+// trickle replays a stream whose writer has sent one packet and waits:
+// the packet must reach the model while the pipe stays open; then rest
+// sends the remaining two packets and closes the pipe.
+func trickle(t *testing.T, f *File, rest func()) {
+	t.Helper()
+	ch := make(chan *model.Batch, 4)
+	go func() { Replay(context.Background(), f, ch, Options{}); close(ch) }()
+	select {
+	case b := <-ch:
+		if len(b.Packets) != 1 {
+			t.Fatalf("first batch has %d packets; want 1", len(b.Packets))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first packet did not arrive while the pipe stayed open")
+	}
+	rest()
+	n := 0
+	for b := range ch {
+		n += len(b.Packets)
+	}
+	if n != 2 {
+		t.Fatalf("%d more packets; want 2", n)
 	}
 }
