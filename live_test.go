@@ -362,10 +362,25 @@ func newVethPair(t *testing.T) *vethPair {
 			t.Skipf("cannot set up network namespaces (%s: %v: %s)", strings.Join(s, " "), err, out)
 		}
 	}
-	// Resolve the neighbours now, so that no ARP exchange falls at the
-	// edge of a capture.
+	// Pin the neighbours (permanent entries, never re-verified), so that
+	// no ARP exchange falls inside or at the edge of a capture: a kernel
+	// re-probing a stale entry puts two packets on the wire at a moment
+	// that depends on the machine's load.
+	n.pinNeighbour(t, n.a, n.ifA, n.addrB, n.b, n.ifB)
+	n.pinNeighbour(t, n.b, n.ifB, n.addrA, n.a, n.ifA)
 	n.must(t, n.a, "ping", "-q", "-c", "1", "-W", "2", n.addrB)
 	return n
+}
+
+// pinNeighbour adds a permanent neighbour entry in namespace ns for addr,
+// the address of interface peerIf in namespace peerNs.
+func (n *vethPair) pinNeighbour(t *testing.T, ns, dev, addr, peerNs, peerIf string) {
+	t.Helper()
+	out, err := n.command(peerNs, "cat", "/sys/class/net/"+peerIf+"/address").Output()
+	if err != nil {
+		t.Fatalf("the address of %s: %v", peerIf, err)
+	}
+	n.must(t, ns, "ip", "neigh", "replace", addr, "lladdr", strings.TrimSpace(string(out)), "dev", dev, "nud", "permanent")
 }
 
 // command runs a program inside namespace ns.
