@@ -18,7 +18,9 @@ type slowEngine struct {
 }
 
 func (e *slowEngine) resolve(keys []FlowKey, now time.Time) {
-	e.once.Do(func() { e.entered <- len(keys) })
+	if e.entered != nil {
+		e.once.Do(func() { e.entered <- len(keys) })
+	}
 	<-e.gate
 	e.mu.Lock()
 	e.keys = append(e.keys, keys...)
