@@ -138,10 +138,10 @@ func (a *Aggregator) init() {
 	}
 	a.series = newSeries(a.cfg.SeriesSeconds)
 	for i := range a.protos {
-		a.protos[i].hist = newSeries(HistorySeconds)
+		a.protos[i].hist = newSeries(ringSeconds)
 	}
 	for i := range a.apps {
-		a.apps[i].hist = newSeries(HistorySeconds)
+		a.apps[i].hist = newSeries(ringSeconds)
 	}
 	a.names = newNames(a.cfg.MaxNames)
 }

@@ -180,7 +180,7 @@ func (a *Aggregator) seedFlow(fk FlowKey, e *entry) {
 	}
 	// The flow's last seconds, into the whole traffic's series.
 	if e.hist.valid {
-		for s := e.hist.head - HistorySeconds + 1; s <= e.hist.head; s++ {
+		for s := e.hist.head - ringSeconds + 1; s <= e.hist.head; s++ {
 			o, in := e.hist.at(s)
 			if o+in > 0 {
 				if sl := a.series.at(s); sl != nil {
@@ -247,7 +247,7 @@ func (t *entry) absorb(e *entry, fwd, rev int) {
 	if !e.hist.valid {
 		return
 	}
-	for s := e.hist.head - HistorySeconds + 1; s <= e.hist.head; s++ {
+	for s := e.hist.head - ringSeconds + 1; s <= e.hist.head; s++ {
 		o, i := e.hist.at(s)
 		for _, d := range []struct {
 			n   uint32

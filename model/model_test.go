@@ -123,6 +123,47 @@ func TestRatesFollowCaptureClock(t *testing.T) {
 	}
 }
 
+// TestSettledWhileTheNextSecondCounts: a settled view ends at the last
+// whole second while packets of the next second are already counted (a
+// live screen cut just after a second began): its 40 s window and its
+// sparkline still hold all 40 whole seconds (the ring used to have room
+// for 40 seconds with the head, so the oldest read as zero: the 40 s rate
+// 2.5% low and the sparkline's first cell blank every other frame).
+func TestSettledWhileTheNextSecondCounts(t *testing.T) {
+	a := NewAggregator(DefaultConfig())
+	start := int64(1700000000) * sec
+	for i := int64(0); i <= 60; i++ { // second 60 is the one just begun
+		p := pkt(start+i*sec+sec/10, "10.0.0.1", "10.0.0.2", 1000)
+		a.Add(&p)
+	}
+	a.Advance(start + 60*sec + sec/5)
+	s := a.Snapshot(View{Settled: true})
+	r := s.Hosts.Rows[0]
+	for w, rate := range r.Rates {
+		if got := rate.Total(); got < 999.9 || got > 1000.1 {
+			t.Errorf("settled %ds window: %.2f B/s; want 1000", Windows[w], got)
+		}
+	}
+	for w, got := range s.Rates {
+		if got < 999.9 || got > 1000.1 {
+			t.Errorf("settled %ds window of all traffic: %.2f B/s; want 1000", Windows[w], got)
+		}
+	}
+	for _, p := range s.Protocols {
+		if got := p.Rates[2]; got < 999.9 || got > 1000.1 {
+			t.Errorf("settled 40s window of %v: %.2f B/s; want 1000", p.Name, got)
+		}
+	}
+	if len(r.Spark) != HistorySeconds {
+		t.Fatalf("sparkline of %d seconds", len(r.Spark))
+	}
+	for i, v := range r.Spark {
+		if v != 1000 {
+			t.Errorf("sparkline second %d of %d: %d bytes; want 1000 (seconds 20-59)", i, HistorySeconds, v)
+		}
+	}
+}
+
 // TestFineSizesSumIntoPlen: every length lands in a fine bucket inside
 // its tshark bucket.
 func TestFineSizesSumIntoPlen(t *testing.T) {

@@ -21,14 +21,20 @@ type ring struct {
 	slots         *ringSlots
 }
 
+// ringSeconds is how many seconds a ring holds: the head and the
+// HistorySeconds whole seconds before it, so that a settled view (which
+// ends at the last whole second while the head is already counting the
+// next) still has all 40 of its seconds.
+const ringSeconds = HistorySeconds + 1
+
 // ringSlots are the seconds of a ring, out then in, each second's two
 // counters side by side (a window of seconds is a run of cache lines).
-type ringSlots [HistorySeconds][2]uint32
+type ringSlots [ringSeconds][2]uint32
 
 func slotIndex(sec int64) int64 {
-	i := sec % HistorySeconds
+	i := sec % ringSeconds
 	if i < 0 {
-		i += HistorySeconds
+		i += ringSeconds
 	}
 	return i
 }
@@ -50,7 +56,7 @@ func (r *ring) add(sec int64, n uint32, out bool) {
 	case sec > r.head:
 		r.roll(sec)
 	case sec < r.head:
-		if sec <= r.head-HistorySeconds {
+		if sec <= r.head-ringSeconds {
 			return // older than the history: totals only
 		}
 		if r.slots == nil {
@@ -78,14 +84,14 @@ func (r *ring) roll(sec int64) {
 		r.slots = new(ringSlots)
 	}
 	gap := sec - r.head
-	if gap >= HistorySeconds {
+	if gap >= ringSeconds {
 		*r.slots = ringSlots{}
 	} else {
 		for t := r.head + 1; t < sec; t++ {
 			r.slots[slotIndex(t)] = [2]uint32{}
 		}
 	}
-	if gap <= HistorySeconds {
+	if gap <= ringSeconds {
 		r.slots[slotIndex(r.head)] = [2]uint32{r.curOut, r.curIn}
 	}
 	r.head, r.curOut, r.curIn = sec, 0, 0
@@ -94,7 +100,7 @@ func (r *ring) roll(sec int64) {
 // at returns the bytes out and in of second s.
 func (r *ring) at(s int64) (uint32, uint32) {
 	switch {
-	case !r.valid || s > r.head || s <= r.head-HistorySeconds:
+	case !r.valid || s > r.head || s <= r.head-ringSeconds:
 		return 0, 0
 	case s == r.head:
 		return r.curOut, r.curIn
@@ -162,7 +168,7 @@ func (r *ring) rate(w int, now, start int64) float64 {
 	// The seconds of the window the ring holds: from the oldest of the
 	// window or of the ring to the newest of both.
 	hi := min(nowSec, r.head)
-	lo := max(nowSec-int64(w)+1, r.head-HistorySeconds+1)
+	lo := max(nowSec-int64(w)+1, r.head-ringSeconds+1)
 	var sum uint64
 	if hi == r.head {
 		sum = uint64(r.curOut) + uint64(r.curIn)
@@ -172,7 +178,7 @@ func (r *ring) rate(w int, now, start int64) float64 {
 		i := slotIndex(lo)
 		for s := lo; s <= hi; s++ {
 			sum += uint64(r.slots[i][0]) + uint64(r.slots[i][1])
-			if i++; i == HistorySeconds {
+			if i++; i == ringSeconds {
 				i = 0
 			}
 		}
