@@ -35,8 +35,16 @@ func openTerminal() (tcell.Screen, *ttyGuard, error) {
 	nopad := *ti
 	nopad.PadChar = ""
 	g := saveTTY()
-	scr, err := tcell.NewTerminfoScreenFromTtyTerminfo(nil, &nopad)
+	tty, err := tcell.NewDevTty()
 	if err != nil {
+		g.close()
+		return nil, nil, err
+	}
+	// What tcell writes goes through wire, which sends the same cells in
+	// fewer bytes (see wire.go).
+	scr, err := tcell.NewTerminfoScreenFromTtyTerminfo(newWireTty(tty), &nopad)
+	if err != nil {
+		tty.Close()
 		g.close()
 		return nil, nil, err
 	}
