@@ -56,7 +56,7 @@ func TestProcessScreenLive(t *testing.T) {
 	waitRe(t, s, `(?m)^curl \d+ root netns:`+n.Ctr, "the container's curl, with its namespace")
 	shot(t, s, "processes")
 	s.send("Enter")
-	p := waitRe(t, s, `live  vh  time \S+  focus (python3|curl) \d+`, "the focus on a process, named, in the header")
+	p := waitRe(t, s, `live  vh  up \S+  focus (python3|curl) \d+`, "the focus on a process, named, in the header")
 	if !strings.Contains(p, procload.ServerAddr) {
 		t.Errorf("the focus on a process should show its hosts:\n%s", p)
 	}

@@ -9,8 +9,10 @@
 #
 # The traffic: a ping every 200 ms and a UDP sender (three flows, 20
 # datagrams a second in all), all on 127.0.0.1 of a network namespace of
-# the script's own (so that nothing else on the machine shows up). Needs
-# root, ip, tmux, iftop, ping, python3, bc and Go.
+# the script's own (so that nothing else on the machine shows up).
+# SCENE=many sends to twelve loopback addresses instead, each at its own
+# rate (a screen of many rows). Needs root, ip, tmux, iftop, ping,
+# python3, bc and Go.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -36,12 +38,19 @@ ip -n "$ns" link set lo up
 # ip netns exec becomes)
 ip netns exec "$ns" ping -q -i 0.2 127.0.0.1 >/dev/null &
 pids+=($!)
-ip netns exec "$ns" python3 - <<'PY' &
-import socket, time
+ip netns exec "$ns" python3 - "${SCENE:-one}" <<'PY' &
+import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+many = sys.argv[1] == "many"
 i = 0
 while True:
-    s.sendto(b"x" * (200 + 300 * (i % 3)), ("127.0.0.1", 40000 + i % 3))
+    if many:
+        # twelve hosts, each at its own steady rate
+        for h in range(12):
+            if i % (h + 1) == 0:
+                s.sendto(b"x" * (100 + 100 * h), ("127.0.0.%d" % (h + 2), 40000 + h))
+    else:
+        s.sendto(b"x" * (200 + 300 * (i % 3)), ("127.0.0.1", 40000 + i % 3))
     i += 1
     time.sleep(0.05)
 PY

@@ -135,6 +135,21 @@ func elapsed(ns int64) string {
 	return fmt.Sprintf("%d:%02d", m, s)
 }
 
+// uptime formats how long a live capture has run, as uptime(1) does:
+// 12s, 5m, 1h05m, 2d03h.
+func uptime(ns int64) string {
+	d := time.Duration(max(ns, 0))
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(d/time.Second)) + "s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + "m"
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int(d/time.Minute)%60)
+	}
+	return fmt.Sprintf("%dd%02dh", int(d/(24*time.Hour)), int(d/time.Hour)%24)
+}
+
 // sparkChars are the eight levels of a sparkline.
 var sparkChars = []rune("▁▂▃▄▅▆▇█")
 

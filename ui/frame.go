@@ -207,7 +207,13 @@ func headerText(s *model.Snapshot, st *state, pl playerState, src Source, th the
 	// The clock.
 	var clock, date []span
 	if s.First != 0 {
-		clock = []span{{th.label(), "  time "}, {plain, elapsed(s.Now - s.First)}}
+		if src.Live {
+			// Live, in seconds for the first minute, then minutes:
+			// a clock ticking in every frame costs every frame.
+			clock = []span{{th.label(), "  up "}, {plain, uptime(s.Now - s.First)}}
+		} else {
+			clock = []span{{th.label(), "  time "}, {plain, elapsed(s.Now - s.First)}}
+		}
 		if !src.Live { // live, the terminal has a clock of its own
 			date = []span{{th.label(), "  at "}, {plain, time.Unix(0, s.Now).UTC().Format("2006-01-02 15:04:05")}}
 		}
@@ -254,12 +260,51 @@ func headerText(s *model.Snapshot, st *state, pl playerState, src Source, th the
 	}
 	first := l
 
-	l = newLine(w)
+	// The counters are right-aligned in widths that hold their usual
+	// values, so that a number growing a digit (999kB to 1.00MB) does not
+	// move the rest of the line: the terminal gets the digits that
+	// changed, not the line again. When that does not fit, they are not
+	// padded, then the packet rate goes, then the spacing: drops and bad
+	// frames must show.
+	for fit := fitPadded; ; fit++ {
+		if l = counters(s, st, src, th, w, narrow, fit); !l.full || fit == fitCompact {
+			break
+		}
+	}
+	return []*line{first, l}
+}
+
+// How the counters line fits: from the roomiest to the tightest.
+const (
+	fitPadded  = iota // numbers right-aligned in fixed widths
+	fitPlain          // numbers as they are
+	fitNoPkts         // and no packet rate
+	fitCompact        // and one space between the parts, no "rate"
+)
+
+// counters is the header's second line: packets, bytes, rates, drops,
+// bad frames.
+func counters(s *model.Snapshot, st *state, src Source, th theme, w int, narrow bool, fit int) *line {
+	l := newLine(w)
+	pad := func(s string, n int) string {
+		if fit != fitPadded {
+			return s
+		}
+		return padLeft(s, n)
+	}
+	sep := "  "
+	if fit == fitCompact {
+		sep = " "
+	}
 	l.add(th.label(), "pkts ")
-	l.add(plain, group(s.Total.Packets))
-	l.add(th.label(), "  bytes ")
-	l.add(plain, model.HumanBytes(float64(s.Total.Bytes)))
-	l.add(th.label(), "  rate ")
+	l.add(plain, pad(group(s.Total.Packets), 7))
+	l.add(th.label(), sep+"bytes ")
+	l.add(plain, pad(model.HumanBytes(float64(s.Total.Bytes)), 6))
+	if fit == fitCompact {
+		l.add(th.label(), sep)
+	} else {
+		l.add(th.label(), sep+"rate ")
+	}
 	for i, win := range model.Windows {
 		if narrow && i != 1 {
 			continue // the 10 s rate only
@@ -268,16 +313,18 @@ func headerText(s *model.Snapshot, st *state, pl playerState, src Source, th the
 			l.add(plain, " ")
 		}
 		l.add(th.label(), strconv.Itoa(win)+"s ")
-		l.add(plain, rate(s.Rates[i], st.bits)+"/s")
+		l.add(plain, pad(rate(s.Rates[i], st.bits)+"/s", 8))
 	}
-	l.add(th.label(), "  pkt/s ")
-	l.add(plain, strconv.FormatFloat(s.PacketRates[1], 'f', 0, 64))
+	if fit < fitNoPkts {
+		l.add(th.label(), sep+"pkt/s ")
+		l.add(plain, pad(strconv.FormatFloat(s.PacketRates[1], 'f', 0, 64), 4))
+	}
 	// Drops: a live capture knows its own and the kernel's; a file says
 	// what its capture dropped only when it recorded it (pcapng
 	// statistics); of a stream, nobody knows.
 	drops := s.Source.KernelDrops + s.Source.QueueDrops
 	if src.Live || drops > 0 {
-		l.add(th.label(), "  drops ")
+		l.add(th.label(), sep+"drops ")
 		if drops > 0 {
 			l.add(th.bad(), group(s.Source.KernelDrops)+"+"+group(s.Source.QueueDrops))
 		} else {
@@ -285,17 +332,25 @@ func headerText(s *model.Snapshot, st *state, pl playerState, src Source, th the
 		}
 	}
 	bad := s.Truncated + s.Undecoded
-	l.add(th.label(), "  bad ")
+	l.add(th.label(), sep+"bad ")
 	if bad > 0 {
 		l.add(th.warn(), group(s.Truncated)+" cut "+group(s.Undecoded)+" undecoded")
 	} else {
 		l.add(plain, "0")
 	}
 	if s.Source.Filtered > 0 {
-		l.add(th.label(), "  filtered ")
+		l.add(th.label(), sep+"filtered ")
 		l.add(plain, group(s.Source.Filtered))
 	}
-	return []*line{first, l}
+	return l
+}
+
+// padLeft right-aligns s in n cells.
+func padLeft(s string, n int) string {
+	if d := n - width(s); d > 0 {
+		return strings.Repeat(" ", d) + s
+	}
+	return s
 }
 
 func spansWidth(ss []span) int {

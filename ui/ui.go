@@ -467,10 +467,8 @@ func (u *UI) nextFrame() *frame {
 	s, st := u.take()
 	sec := floorSec(s.Now)
 	if u.cfg.Source.Live {
-		// Live, the screen settles every two seconds, iftop's pace and
-		// its shortest window's: a steady screen costs an SSH link a
-		// few dozen bytes a second.
-		sec -= sec & 1
+		// Live, the screen settles every liveFrameSeconds.
+		sec -= floorMod(sec, liveFrameSeconds)
 	}
 	key := frameKey{sec: sec, ver: st.ver, done: s.Done, pl: pl, msg: st.msg, err: st.err, w: st.w, h: st.h,
 		current: viewEqual(s.View, st.view)}
@@ -486,9 +484,9 @@ func (u *UI) nextFrame() *frame {
 	}
 	u.made, u.lastKey = true, key
 	// Live, the bottom panes (distributions that change slowly) settle
-	// every ten seconds, unless the view changed.
+	// every livePaneSeconds, unless the view changed.
 	ps := s
-	if u.cfg.Source.Live && u.paneSnap != nil && st.ver == u.paneVer && sec-u.paneSec < 10 {
+	if u.cfg.Source.Live && u.paneSnap != nil && st.ver == u.paneVer && sec-u.paneSec < livePaneSeconds {
 		ps = u.paneSnap
 	} else {
 		u.paneSnap, u.paneVer, u.paneSec = s, st.ver, sec
@@ -501,6 +499,26 @@ func (u *UI) nextFrame() *frame {
 	u.mu.Unlock()
 	return f
 }
+
+// liveFrameSeconds is how often a live screen's numbers settle: top's
+// pace. Each frame shows the rates of the whole seconds before it (the
+// 2 s column the last two), and a steady screen costs an SSH link fewer
+// bytes than iftop's (see bench/termbytes.sh). Keys redraw at once.
+const liveFrameSeconds = 3
+
+func floorMod(a, n int64) int64 {
+	m := a % n
+	if m < 0 {
+		m += n
+	}
+	return m
+}
+
+// livePaneSeconds is how often the bottom panes of a live screen are
+// redrawn on their own: their distributions move slowly, and each redraw
+// costs an SSH link a few hundred bytes (a key that changes the view
+// redraws them at once).
+const livePaneSeconds = 30
 
 func floorSec(ns int64) int64 {
 	if ns < 0 {

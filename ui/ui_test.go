@@ -820,3 +820,48 @@ func TestFrozenOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestUptime: a live screen's clock ticks in seconds for the first
+// minute, then in minutes, as uptime(1) does.
+func TestUptime(t *testing.T) {
+	for ns, want := range map[int64]string{
+		-5: "0s", 0: "0s", 59_999_999_999: "59s", 60e9: "1m", 3599e9: "59m",
+		3600e9: "1h00m", 3900e9: "1h05m", 86400e9 + 3*3600e9 + 59e9: "1d03h",
+	} {
+		if got := uptime(ns); got != want {
+			t.Errorf("uptime(%d) = %q; want %q", ns, got, want)
+		}
+	}
+}
+
+// TestCountersKeepTheirPlace: the header's counters are right-aligned in
+// fixed widths, so a number that grows a digit moves nothing else; at 80
+// columns with drops and bad frames, the padding goes before they would.
+func TestCountersKeepTheirPlace(t *testing.T) {
+	text := func(l *line) string {
+		var b strings.Builder
+		for _, sp := range l.spans {
+			b.WriteString(sp.s)
+		}
+		return b.String()
+	}
+	snap := func(pkts, bytes uint64) *model.Snapshot {
+		s := &model.Snapshot{}
+		s.Total.Packets, s.Total.Bytes = pkts, bytes
+		s.Rates = [3]float64{999, 21400, 1.5e6}
+		return s
+	}
+	st := &state{}
+	a := text(counters(snap(999, 999_000), st, Source{Live: true}, theme{}, 120, false, fitPadded))
+	b := text(counters(snap(1000, 1_000_000), st, Source{Live: true}, theme{}, 120, false, fitPadded))
+	if len(a) != len(b) || strings.Index(a, "rate") != strings.Index(b, "rate") || strings.Index(a, "drops") != strings.Index(b, "drops") {
+		t.Errorf("the counters moved:\n%q\n%q", a, b)
+	}
+	s := snap(123456, 7e9)
+	s.Source.KernelDrops, s.Truncated, s.Undecoded = 12345, 12, 3
+	lines := headerText(s, st, playerState{}, Source{Live: true}, theme{}, 80)
+	t.Logf("80 columns: %q", text(lines[1]))
+	if got := text(lines[1]); !strings.HasSuffix(got, "bad 12 cut 3 undecoded") || !strings.Contains(got, "drops 12,345+0") {
+		t.Errorf("at 80 columns drops and bad frames do not show whole: %q", got)
+	}
+}
