@@ -42,6 +42,13 @@ func TestProcessScreenLive(t *testing.T) {
 	procload.StartServer(t, ".", n)
 	s := newTmux(t, 120, 40, "nsenter --net=/run/netns/"+n.Host+" "+bin+" -i vh")
 	s.wait("live")
+	// Live, the sparklines start hidden; b shows them.
+	s.wait("b sparklines")
+	if strings.Contains(s.pane(), "LAST 40s") {
+		t.Errorf("a live screen starts with its sparklines:\n%s", s.pane())
+	}
+	s.send("b")
+	s.wait("LAST 40s")
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -10,6 +10,7 @@
 # The traffic: a ping every 200 ms and a UDP sender (three flows, 20
 # datagrams a second in all), all on 127.0.0.1 of a network namespace of
 # the script's own (so that nothing else on the machine shows up).
+# PKTOP_KEYS are keys sent to pktop once it runs (b: no sparklines).
 # SCENE=many sends to twelve loopback addresses instead, each at its own
 # rate (a screen of many rows). Needs root, ip, tmux, iftop, ping,
 # python3, bc and Go.
@@ -61,6 +62,10 @@ measure() { # name command...
 	local name=$1; shift
 	local out="$work/$name.bytes"
 	tmux -L "tb-$name-$$" new-session -d -x "$cols" -y "$rows" -s "$name" "TERM=xterm-256color ip netns exec $ns $*"
+	if [ "$name" = pktop ] && [ -n "${PKTOP_KEYS:-}" ]; then
+		sleep 1
+		tmux -L "tb-$name-$$" send-keys -t "$name" $PKTOP_KEYS
+	fi
 	sleep "${WARMUP:-2}" # let it start and draw its first screen
 	tmux -L "tb-$name-$$" pipe-pane -t "$name" "cat > $out"
 	sleep "$secs"

@@ -998,6 +998,11 @@ func statusText(st *state, th theme, lay layout) *line {
 	}
 	keys := [][2]string{{"q", "quit"}, {"h", "help"}, {"Tab", "table"}, {"1 2 3", "sort"}, {"/", "show"},
 		{"Enter", "focus"}, {"P", "pause"}, {"t", "lines"}, {"n", "names"}, {"+-", "speed"}, {"f", "filter"}, {"r", "reset"}}
+	if st.live {
+		// no replay speed; the hidden sparklines instead
+		keys = slices.DeleteFunc(keys, func(k [2]string) bool { return k[0] == "+-" })
+		keys = append(keys, [2]string{"b", "sparklines"})
+	}
 	if lay.slotted() {
 		keys = append(keys, [2]string{"v", "panes"})
 	}

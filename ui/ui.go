@@ -122,7 +122,8 @@ type state struct {
 	services bool
 	lines    lineMode
 	noTotals bool // T: the cumulative columns are hidden
-	noBars   bool // b: the sparklines are hidden
+	noBars   bool // b: the sparklines are hidden (live, by default)
+	live     bool // the source is a live capture
 	log      bool // L: log scales in the graphs
 	// order, when set, freezes the order of the rows (o): each key's
 	// place when it was frozen.
@@ -230,6 +231,11 @@ func New(cfg Config) *UI {
 		services: true,
 		filter:   cfg.Source.Filter,
 		w:        80, h: 24,
+		// Live, the sparklines start hidden (b shows them): each frame
+		// scrolls every row's 40 cells, which cost an SSH link more than
+		// all the numbers of the screen (see bench/termbytes.sh).
+		noBars: cfg.Source.Live,
+		live:   cfg.Source.Live,
 	}
 	u.input = tview.NewInputField().SetLabel("/ filter: ").SetFieldBackgroundColor(tcell.ColorDefault)
 	u.input.SetChangedFunc(u.filterChanged)
