@@ -94,8 +94,7 @@ func (w *wire) Write(p []byte) (int, error) {
 		c := p[i]
 		switch {
 		case c == 0x1b:
-			n := w.escape(p[i:], cols)
-			i += n
+			i += w.escape(p[i:])
 		case c < 0x20 || c == 0x7f:
 			w.flushPen()
 			w.buf = append(w.buf, c)
@@ -111,6 +110,9 @@ func (w *wire) Write(p []byte) (int, error) {
 			i += n
 		}
 	}
+	// Attributes set at the end of a write (tcell's last words before it
+	// stops) are sent: nothing may stay held when no more writes come.
+	w.flushPen()
 	if w.syncAt >= 0 { // the frame is all in this write: its size decides
 		w.closeSync()
 	}
@@ -127,7 +129,7 @@ const (
 
 // escape handles the escape sequence at the start of p and returns its
 // length.
-func (w *wire) escape(p []byte, cols int) int {
+func (w *wire) escape(p []byte) int {
 	if len(p) < 2 {
 		w.passUnknown(p)
 		return len(p)

@@ -515,3 +515,16 @@ func TestWireTmux(t *testing.T) {
 	}
 	t.Logf("400 frames: tcell wrote %d bytes, wire %d (%.0f%%)", raw.Len(), opt.Len(), 100*float64(opt.Len())/float64(raw.Len()))
 }
+
+// TestWireTrailingAttributes: attributes set at the end of a write (as
+// tcell's last words before it stops) reach the terminal, and a repeated
+// cursor hide does not.
+func TestWireTrailingAttributes(t *testing.T) {
+	var out bytes.Buffer
+	w := newWire(&out, func() int { return 80 })
+	w.Write([]byte("\x1b[?25l\x1b[1;1H\x1b[32mx\x1b[?25l"))
+	w.Write([]byte("\x1b(B\x1b[m"))
+	if got, want := out.String(), "\x1b[?25l\x1b[H\x1b[32mx\x1b(B\x1b[m"; got != want {
+		t.Errorf("wire wrote %q; want %q", got, want)
+	}
+}
